@@ -1,0 +1,52 @@
+"""Errors every front end knows how to show: one sentence a person can act on, never a traceback."""
+
+from __future__ import annotations
+
+
+class ClaudeSessionsError(Exception):
+    """Base of every error jupyter-claude raises on purpose."""
+
+    #: Short machine-readable code, used as ``error`` in the REST API's JSON bodies.
+    code = "error"
+
+
+class InvalidTaskId(ClaudeSessionsError, ValueError):
+    """A task id failed the gate; nothing was changed."""
+
+    code = "invalid_task_id"
+
+
+class TmuxNotFound(ClaudeSessionsError):
+    """The tmux executable is not installed or not on PATH."""
+
+    code = "tmux_not_found"
+
+
+class TmuxError(ClaudeSessionsError):
+    """tmux ran but refused a command (the message carries tmux's own words)."""
+
+    code = "tmux_error"
+
+
+class TmuxUnreachable(TmuxError):
+    """The configured tmux socket cannot be reached (permissions, a missing directory)."""
+
+    code = "tmux_unreachable"
+
+
+class NoCommandConfigured(ClaudeSessionsError):
+    """Neither a configured command nor a default one is available to start."""
+
+    code = "no_command"
+
+
+class InvalidSetting(ClaudeSessionsError, ValueError):
+    """A setting or argument other than the task id is unusable (a cwd that is not a directory, ...)."""
+
+    code = "bad_request"
+
+
+class SessionNotFound(ClaudeSessionsError):
+    """The task has no tmux session (start it first); nothing was changed."""
+
+    code = "not_found"

@@ -1,0 +1,659 @@
+"""The session manager: one tmux session per task, with tmux as the only record of what runs.
+
+``ClaudeSessions`` starts, re-uses, respawns, lists and stops tmux sessions named
+``session_prefix + id``. Everything a front end needs to show about a session (task id, cwd,
+command, start time, agent state) is stored in tmux session user options, so the Jupyter server,
+a kernel, the CLI and a restarted server all read the same truth. Listing any number of sessions
+costs one tmux invocation.
+"""
+
+from __future__ import annotations
+
+import builtins
+import json
+import os
+import shutil
+import sys
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any
+
+from traitlets import Bool, Dict, Float, Int, List, Unicode, default, validate
+from traitlets.config import Config, LoggingConfigurable
+from traitlets.log import get_logger
+
+from . import logpipe
+from .config import default_log_dir, load_jupyter_config
+from .errors import InvalidSetting, SessionNotFound, TmuxError
+from .hooks import (
+    OPTION_AGENT,
+    OPTION_AGENT_STATE,
+    OPTION_AHEAD,
+    OPTION_BRANCH,
+    OPTION_BUSY_PATTERN,
+    OPTION_WAITING_PATTERN,
+    OPTION_WORKTREE,
+    QUIET_SECONDS,
+    derive_state,
+    screen_fields,
+)
+from .ids import is_valid_task_id, validate_task_id
+from .logs import TaskLog
+from .tasks import TaskIndex, load_tasks
+from .terminal import TerminalResult, open_terminal
+from .tmux import (
+    TmuxServer,
+    escape_format,
+    exact_pane,
+    exact_session,
+    is_missing_session,
+    is_no_server,
+)
+
+#: tmux session user options that carry our metadata.
+OPTION_TASK_ID = "@jc_task_id"
+OPTION_PANE = "@jc_pane"
+OPTION_STARTED_AT = "@jc_started_at"
+OPTION_CWD = "@jc_cwd"
+OPTION_COMMAND = "@jc_command"
+# The agent's options (@jc_agent_state, @jc_agent, @jc_branch, ...) are defined in hooks.py.
+
+# One row per pane and per client, from one tmux invocation. Free text is stored JSON-encoded
+# (ASCII, no tabs or newlines), so a tab always separates fields.
+_PANE_FIELDS = (
+    "session_name",
+    "pane_id",
+    "pane_index",
+    "window_index",
+    "pane_pid",
+    "pane_dead",
+    "pane_dead_status",
+    "pane_dead_signal",
+    OPTION_TASK_ID,
+    OPTION_PANE,
+    OPTION_STARTED_AT,
+    OPTION_CWD,
+    OPTION_COMMAND,
+    OPTION_AGENT_STATE,
+    OPTION_AGENT,
+    OPTION_BRANCH,
+    OPTION_WORKTREE,
+    OPTION_AHEAD,
+    *screen_fields(),  # the agent's screen, searched by tmux for the state fallback
+)
+_CLIENT_FIELDS = ("session_name", "client_control_mode")
+_PANE_FORMAT = "P\t" + "\t".join(screen_fields().get(name, f"#{{{name}}}") for name in _PANE_FIELDS)
+_CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
+
+#: A command as an argument vector (no shell).
+Argv = list[str]
+
+SESSION_STATES = ("running", "working", "waiting", "idle", "exited", "stopped")
+
+#: How every front end (widget, magic, CLI, lab sidebar) shows a state.
+BADGES = {
+    "running": "🟢",
+    "working": "🟢",
+    "waiting": "🟡",
+    "idle": "🔵",
+    "exited": "🔴",
+    "stopped": "⚫",
+}
+
+
+@dataclass(frozen=True)
+class Session:
+    """What tmux knows about one task's session (``state`` "stopped" when there is none)."""
+
+    id: str
+    name: str
+    running: bool = False
+    state: str = "stopped"
+    exit_status: int | None = None
+    attached_clients: int = 0
+    started_at: str | None = None
+    command: list[str] | None = None
+    cwd: str | None = None
+    pid: int | None = None
+    #: Built-in workflow: the agent profile, the task's branch and worktree, and how many commits
+    #: the branch has that its base has not (measured at start and after each agent turn).
+    agent: str | None = None
+    branch: str | None = None
+    worktree: str | None = None
+    ahead: int | None = None
+    #: True when the call that returned this session created or respawned it; not part of the JSON.
+    created: bool = field(default=False, compare=False, repr=False)
+
+    @property
+    def badge(self) -> str:
+        """The state as people see it everywhere: "🟢 running", "🔴 exited (3)", "⚫ stopped"."""
+        label = self.state if self.state != "waiting" else "waiting for you"
+        if self.state == "exited":
+            label = f"exited ({self.exit_status})"
+        return f"{BADGES.get(self.state, '🟢')} {label}"
+
+    def to_json(self) -> dict[str, Any]:
+        """The session as the REST API, the CLI's ``--json`` and the widget show it."""
+        return {
+            "id": self.id,
+            "name": self.name,
+            "running": self.running,
+            "state": self.state,
+            "exit_status": self.exit_status,
+            "attached_clients": self.attached_clients,
+            "started_at": self.started_at,
+            "command": self.command,
+            "cwd": self.cwd,
+            "pid": self.pid,
+            "agent": self.agent,
+            "branch": self.branch,
+            "worktree": self.worktree,
+            "ahead": self.ahead,
+        }
+
+
+class ClaudeSessions(LoggingConfigurable):
+    """Start, re-use, list and stop one tmux session per task."""
+
+    tmux_socket = Unicode(
+        "",
+        help="""tmux server to use: "" for the user's default server (so `tmux attach -t
+        claude-42` typed by hand works), a socket name (tmux -L) or a socket path containing "/"
+        (tmux -S). The environment variable JUPYTER_CLAUDE_TMUX_SOCKET overrides it.""",
+    ).tag(config=True)
+
+    session_prefix = Unicode(
+        "claude-", help="Prefix of every tmux session name; the task id follows it."
+    ).tag(config=True)
+
+    command = List(
+        Unicode(),
+        default_value=[],
+        help="""Command started in each task's session, as an argv list; "{id}" in any element
+        is replaced by the task id. Empty (the default): `tw-start {id}` when tw-start is on PATH,
+        else the built-in task workflow.""",
+    ).tag(config=True)
+
+    allow_command_override = Bool(
+        False,
+        help="""Allow callers of the REST API to pass their own command for a session. Off by
+        default: anyone who can reach the API could otherwise run any program.""",
+    ).tag(config=True)
+
+    root_dir = Unicode(
+        help="""Root of the repository: task folders are relative to it, sessions start in it,
+        and a requested cwd must lie inside it. Default: the Jupyter server's root_dir, else the
+        current directory."""
+    ).tag(config=True)
+
+    tasks_dirs = List(
+        Unicode(),
+        default_value=["tasks"],
+        help="Folders (relative to root_dir) searched for task markdown files.",
+    ).tag(config=True)
+
+    log_dir = Unicode(
+        help="""Folder of the per-task logs ({id}.log). Default:
+        $XDG_CACHE_HOME/jupyter-claude/logs, else ~/.cache/jupyter-claude/logs."""
+    ).tag(config=True)
+
+    log_max_bytes = Int(
+        10 * 1024 * 1024,
+        help="A task log is rotated to {id}.log.1 (one old file kept) when it would pass this size.",
+    ).tag(config=True)
+
+    terminal = Unicode(
+        "",
+        help="""GUI terminal that attach() opens: "" to detect one (Windows Terminal under WSL; on
+        macOS the terminal Jupyter runs in, then WezTerm, iTerm2, Terminal; elsewhere $TERMINAL,
+        xdg-terminal-exec, WezTerm, kitty, Alacritty, GNOME Terminal, ... xterm), a known name
+        ("xterm", "gnome-terminal", "iterm2", "terminal", "wezterm", "kitty", "windows-terminal",
+        ...), or an argv template with the word {attach}, e.g. "foot --title claude {attach}".
+        The environment variable JUPYTER_CLAUDE_TERMINAL overrides it.""",
+    ).tag(config=True)
+
+    headless = Bool(
+        False, help="Never open a terminal window: attach() only returns the command to attach by hand."
+    ).tag(config=True)
+
+    agent = Unicode(
+        "claude",
+        help="""Agent profile the built-in workflow (`jupyter-claude run-task`) starts: "claude",
+        "codex", "aider", "gemini", "shell" (an interactive shell with the prompt printed), or a
+        name added in `agents`.""",
+    ).tag(config=True)
+
+    agents = Dict(
+        help="""Agent profiles to add, or fields to override in the built-in ones, by name:
+        {"name": {"argv": [...], "resume_argv": [...], "env": {...}, "busy": "regex",
+        "waiting": "regex", "print_prompt": false}}. argv placeholders: {prompt}, {prompt_file},
+        {session_id}, {settings_file}, {id}, {title}, {worktree}, {shell}. See docs/workflow.md.""",
+    ).tag(config=True)
+
+    worktrees_root = Unicode(
+        "",
+        help="""Folder of the task worktrees (one per task, on branch task/ID); relative paths
+        are taken from the repository's top level. Default: beside the repository,
+        <repo>/../<repo-name>.worktrees.""",
+    ).tag(config=True)
+
+    worktree_base = Unicode(
+        "HEAD", help="Commit a new task branch starts from (evaluated in the main checkout)."
+    ).tag(config=True)
+
+    prompt_template = Unicode(
+        "",
+        help="""First prompt of a task's agent. Placeholders: {id}, {title}, {body}, {metadata},
+        {path}, {status}, {priority}, {worktree}, {branch}, {workspace}. Empty: the built-in
+        template (jupyter_claude.workflow.DEFAULT_PROMPT_TEMPLATE).""",
+    ).tag(config=True)
+
+    agent_quiet_seconds = Float(
+        QUIET_SECONDS,
+        help="""Seconds without output after which the screen fallback reads an agent pane as
+        idle (or waiting, when it shows a question). Time is whole seconds in tmux, so the
+        effective delay is between this minus one and this.""",
+    ).tag(config=True)
+
+    def __init__(self, **kwargs: Any) -> None:
+        if "config" not in kwargs and "parent" not in kwargs:
+            kwargs["config"] = load_jupyter_config()
+        super().__init__(**kwargs)
+
+    @default("root_dir")
+    def _default_root_dir(self) -> str:
+        return os.getcwd()
+
+    @default("log_dir")
+    def _default_log_dir(self) -> str:
+        return default_log_dir()
+
+    @validate("session_prefix")
+    def _check_prefix(self, proposal: Any) -> str:
+        prefix = proposal["value"]
+        if prefix and not is_valid_task_id(prefix.rstrip("-_") or "x"):
+            raise InvalidSetting(f"session_prefix {prefix!r} may hold only letters, digits, '_' and '-'")
+        return str(prefix)
+
+    # -- naming -----------------------------------------------------------------------------
+
+    @property
+    def tmux(self) -> TmuxServer:
+        """The tmux server this manager talks to."""
+        return TmuxServer(os.environ.get("JUPYTER_CLAUDE_TMUX_SOCKET", self.tmux_socket))
+
+    def session_name(self, task_id: str) -> str:
+        """The tmux session name of a task: the only place such a name is built."""
+        return self.session_prefix + validate_task_id(task_id)
+
+    def log_path(self, task_id: str) -> Path:
+        """The task's log file (it may not exist yet)."""
+        return Path(self.log_dir).expanduser() / f"{validate_task_id(task_id)}.log"
+
+    # -- sessions ---------------------------------------------------------------------------
+
+    def start(self, task_id: str, cwd: str | None = None, command: list[str] | None = None) -> Session:
+        """Create the task's session, or return the live one; a session whose command exited is
+        respawned in place. ``Session.created`` tells which happened."""
+        name = self.session_name(task_id)
+        argv = self.command_for(task_id, command)
+        directory = self.resolve_cwd(cwd)
+        log = self._prepare_log(task_id)
+        started_at = time.time()
+        try:
+            out = self.tmux.run(
+                [
+                    "new-session", "-d", "-s", name, "-c", escape_format(directory),
+                    "-e", f"JUPYTER_CLAUDE_TASK_ID={task_id}",
+                    "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
+                    "-P", "-F", "#{pane_id}\t#{pane_pid}",
+                    "--", *self._launch_argv(argv),
+                ],
+                ["set-option", "-p", "remain-on-exit", "on"],
+                ["set-option", "set-titles", "on"],
+                ["set-option", "set-titles-string", "#{session_name}"],
+                *self._metadata_commands(None, task_id, started_at, directory, argv),
+                ["pipe-pane", self._pipe_command(log)],
+            )
+        except TmuxError as error:
+            if "duplicate session" not in str(error):
+                raise
+            return self._reuse(task_id, directory, argv, log)
+        pane_id, _, pid = out.strip().partition("\t")
+        self.log.info("started tmux session %s: %s", name, argv)
+        return Session(
+            id=task_id,
+            name=name,
+            running=True,
+            state="running",
+            started_at=_iso(started_at),
+            command=argv,
+            cwd=directory,
+            pid=int(pid) if pid.isdigit() else None,
+            created=True,
+        )
+
+    def _reuse(self, task_id: str, directory: str, argv: list[str], log: Path) -> Session:
+        """A session of that name exists: return it, or respawn its pane if the command exited."""
+        current = self.status(task_id)
+        if current.state != "exited":
+            return current
+        target = exact_pane(current.name)
+        started_at = time.time()
+        try:
+            self.tmux.run(
+                ["respawn-pane", "-t", target, "-c", escape_format(directory),
+                 "-e", f"JUPYTER_CLAUDE_TASK_ID={task_id}",
+                 "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}", "--", *self._launch_argv(argv)],
+                ["pipe-pane", "-t", target, self._pipe_command(log)],
+                *self._metadata_commands(target, task_id, started_at, directory, argv),
+            )
+        except TmuxError as error:
+            # Someone else respawned it (or stopped it) between our two calls: report what is.
+            if "still active" not in str(error) and not is_missing_session(error):
+                raise
+            return self.status(task_id)
+        self.log.info("respawned tmux session %s: %s", current.name, argv)
+        respawned = self.status(task_id)
+        return Session(**{**respawned.__dict__, "created": True})
+
+    def stop(self, task_id: str) -> bool:
+        """Kill the task's session; False when nothing was running. The log is kept."""
+        name = self.session_name(task_id)
+        try:
+            self.tmux.run(["kill-session", "-t", exact_session(name)])
+        except TmuxError as error:
+            if is_missing_session(error):
+                return False
+            raise
+        self.log.info("stopped tmux session %s", name)
+        return True
+
+    def attach(self, task_id: str, new_window: bool = False, headless: bool | None = None) -> TerminalResult:
+        """Open the user's own terminal on the task's session, or bring the attached one to the front."""
+        name = self.session_name(task_id)
+        session = self.status(task_id)
+        if session.state == "stopped":
+            raise SessionNotFound(f"there is no session {name}: start task {task_id} first")
+        result = open_terminal(
+            self.tmux,
+            name,
+            attached=session.attached_clients,
+            new_window=new_window,
+            headless=self.headless if headless is None else headless,
+            setting=os.environ.get("JUPYTER_CLAUDE_TERMINAL") or self.terminal,
+        )
+        self.log.info("attach %s: %s", name, result.to_json())
+        return result
+
+    def status(self, task_id: str) -> Session:
+        """The task's session, or a stopped Session when there is none."""
+        name = self.session_name(task_id)
+        for session in self.list():
+            if session.name == name:
+                return session
+        return Session(id=task_id, name=name)
+
+    def list(self) -> list[Session]:
+        """Every session of ours on the tmux server, from one tmux invocation."""
+        listing = [["list-panes", "-a", "-F", _PANE_FORMAT], ["list-clients", "-F", _CLIENT_FORMAT]]
+        try:
+            out = self.tmux.run(*listing)
+            if _has_unreaped_pane(out):
+                # tmux 3.3a now and then misses the SIGCHLD of a command that exits at once and
+                # leaves it a zombie (seen 5 in 80 here); any other child's exit makes it reap
+                # them all, so run one and list again. Only in that case: a second call.
+                out = self.tmux.run(["run-shell", "true"], *listing)
+        except TmuxError as error:
+            if is_no_server(error):
+                return []
+            raise
+        return parse_listing(out, self.session_prefix, self.agent_quiet_seconds)
+
+    # -- logs -------------------------------------------------------------------------------
+
+    @property  # type: ignore[override]
+    def log(self) -> TaskLog:
+        """The manager's logger; calling it reads a task's log: ``sessions.log("42", tail=50)``."""
+        parent_log = getattr(self.parent, "log", None) if self.parent is not None else None
+        if isinstance(parent_log, TaskLog):
+            parent_log = parent_log.logger
+        return TaskLog(parent_log or get_logger(), self)
+
+    # -- tasks ------------------------------------------------------------------------------
+
+    def tasks(self) -> TaskIndex:
+        """The task files under ``tasks_dirs``, with the files that were skipped and why."""
+        return load_tasks(Path(self.root_dir).expanduser(), self.tasks_dirs)
+
+    def overview(self) -> dict[str, Any]:
+        """Tasks merged with their sessions, as the REST API's ``GET claude/tasks`` answers it.
+
+        A session with no task file is listed too (``path`` None). One tmux call.
+        """
+        index = self.tasks()
+        sessions = {session.id: session for session in self.list()}
+        rows: list[dict[str, Any]] = []
+        for task in index.tasks:
+            session = sessions.pop(task.id, None) if task.valid else None
+            if session is None and task.valid:
+                session = Session(id=task.id, name=self.session_prefix + task.id)
+            rows.append({**task.to_json(), "session": session.to_json() if session else None})
+        for session in sessions.values():
+            rows.append(
+                {
+                    "id": session.id, "title": session.id, "status": None, "priority": None,
+                    "path": None, "metadata": {}, "valid": True, "invalid_reason": None,
+                    "session": session.to_json(),
+                }
+            )
+        return {"tasks": rows, "problems": [problem.to_json() for problem in index.problems]}
+
+    # -- building blocks --------------------------------------------------------------------
+
+    def default_command(self) -> Argv:
+        """``tw-start {id}`` when the user's script is on PATH, else the built-in task workflow."""
+        if shutil.which("tw-start"):
+            return ["tw-start", "{id}"]
+        return [sys.executable, "-m", "jupyter_claude", "run-task", "{id}"]
+
+    def pane_settings(self) -> str:
+        """The settings the built-in workflow needs, as JSON for ``JUPYTER_CLAUDE_SETTINGS``: the
+        pane gets the tmux server's environment and config files, not this manager's."""
+        names = (
+            "root_dir", "tasks_dirs", "session_prefix", "agent", "agents", "worktrees_root",
+            "worktree_base", "prompt_template",
+        )
+        values = {name: getattr(self, name) for name in names}
+        values["root_dir"] = str(Path(self.root_dir).expanduser().resolve())
+        return json.dumps(values, separators=(",", ":"))
+
+    def command_for(self, task_id: str, override: Argv | None = None) -> Argv:
+        """The argv for a task: the override, the setting, or the default, with {id} filled in."""
+        validate_task_id(task_id)
+        template = list(override) if override is not None else list(self.command) or self.default_command()
+        if not template or not all(isinstance(part, str) for part in template):
+            raise InvalidSetting("a command must be a non-empty list of strings")
+        if "=" in template[0]:
+            raise InvalidSetting(f"the program name {template[0]!r} may not contain '='")
+        return [part.replace("{id}", task_id) for part in template]
+
+    def resolve_cwd(self, cwd: str | None) -> str:
+        """An existing directory to start in; relative paths are taken from root_dir."""
+        root = Path(self.root_dir).expanduser()
+        directory = (root / cwd).expanduser() if cwd else root
+        directory = directory.resolve()
+        if not directory.is_dir():
+            raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
+        return str(directory)
+
+    def _launch_argv(self, argv: Argv) -> Argv:
+        # The pane gets the tmux server's global environment, not ours: drop CLAUDECODE there too.
+        # env also turns a missing program into exit 127 with a message in the log.
+        return ["env", "-u", "CLAUDECODE", *argv]
+
+    def _prepare_log(self, task_id: str) -> Path:
+        path = self.log_path(task_id)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        return path
+
+    def _pipe_command(self, log: Path) -> str:
+        # pipe-pane runs this through sh -c after format expansion: quote for the shell, then
+        # escape '#' for the format.
+        import shlex
+
+        words = [sys.executable, "-I", logpipe.__file__, str(log), str(self.log_max_bytes)]
+        return escape_format("exec " + " ".join(shlex.quote(word) for word in words))
+
+    def _metadata_commands(
+        self, target: str | None, task_id: str, started_at: float, cwd: str, argv: Argv
+    ) -> builtins.list[Argv]:
+        where = ["-t", target] if target else []
+        values = {
+            OPTION_TASK_ID: task_id,
+            OPTION_STARTED_AT: f"{started_at:.3f}",
+            OPTION_CWD: json.dumps(cwd),
+            OPTION_COMMAND: json.dumps(argv),
+            OPTION_AGENT_STATE: "",
+            # Set by the built-in workflow from inside the pane; cleared so a respawn with another
+            # command keeps no stale agent record.
+            **dict.fromkeys(
+                (OPTION_AGENT, OPTION_BRANCH, OPTION_WORKTREE, OPTION_AHEAD),
+                "",
+            ),
+            **dict.fromkeys((OPTION_BUSY_PATTERN, OPTION_WAITING_PATTERN), ""),
+        }
+        commands = [["set-option", *where, key, value] for key, value in values.items()]
+        if target is None:
+            # Right after new-session the current pane is ours; remember it so panes the user
+            # splits off later are not mistaken for the task's command.
+            commands.append(["set-option", "-F", OPTION_PANE, "#{pane_id}"])
+        return commands
+
+
+def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -> list[Session]:
+    """Sessions from the output of ``list-panes -a`` + ``list-clients`` (see :data:`_PANE_FORMAT`)."""
+    panes: dict[str, dict[str, str]] = {}
+    clients: dict[str, int] = {}
+    for line in out.splitlines():
+        kind, _, rest = line.partition("\t")
+        if kind == "C":
+            session_name, control_mode = (rest.split("\t") + [""])[:2]
+            if control_mode != "1":
+                clients[session_name] = clients.get(session_name, 0) + 1
+            continue
+        if kind != "P":
+            continue
+        values = dict(zip(_PANE_FIELDS, rest.split("\t")))
+        name = values.get("session_name", "")
+        task_id = name[len(prefix) :] if name.startswith(prefix) else ""
+        if not is_valid_task_id(task_id):
+            continue
+        known = panes.get(name)
+        ours = values.get(OPTION_PANE) == values.get("pane_id")
+        # Our pane when recorded; otherwise (a session made by hand) the first pane of the first window.
+        if known is None or ours or (
+            known.get(OPTION_PANE) != known.get("pane_id")
+            and (_int(values["window_index"]), _int(values["pane_index"]))
+            < (_int(known["window_index"]), _int(known["pane_index"]))
+        ):
+            panes[name] = values
+    now = time.time()
+    sessions = [
+        _session_from_row(name[len(prefix) :], name, row, clients.get(name, 0), now, quiet_seconds)
+        for name, row in panes.items()
+    ]
+    return sorted(sessions, key=lambda session: session.name)
+
+
+def _has_unreaped_pane(out: str) -> bool:
+    dead, status, signal = (_PANE_FIELDS.index(name) + 1 for name in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
+    for line in out.splitlines():
+        fields = line.split("\t")
+        if fields[0] == "P" and len(fields) > signal and fields[dead] == "1" and not fields[status] and not fields[signal]:
+            return True
+    return False
+
+
+def _session_from_row(
+    task_id: str, name: str, row: dict[str, str], attached: int, now: float = 0.0,
+    quiet_seconds: float = QUIET_SECONDS,
+) -> Session:
+    exit_status = _exit_status(row)
+    # tmux marks a pane dead when its output closes, a moment before it reaps the process:
+    # until the exit status is known the command counts as running.
+    dead = row.get("pane_dead") == "1" and exit_status is not None
+    agent_state = row.get(OPTION_AGENT_STATE, "")
+    agent = row.get(OPTION_AGENT) or None
+    if not dead and agent:
+        # Started by the built-in workflow: hooks' report corrected by the screen (hooks.py).
+        activity = _int(row.get("window_activity", ""))
+        agent_state = derive_state(
+            agent_state,
+            _int(row.get("screen_busy", "")),
+            _int(row.get("screen_waiting", "")),
+            None if activity is None else now - activity,
+            quiet_seconds,
+        )
+    state = "exited" if dead else (agent_state if agent_state in SESSION_STATES else "running")
+    started = row.get(OPTION_STARTED_AT, "")
+    return Session(
+        id=task_id,
+        name=name,
+        running=not dead,
+        state=state,
+        exit_status=exit_status if dead else None,
+        attached_clients=attached,
+        started_at=_iso(float(started)) if _is_number(started) else None,
+        command=_json_or_none(row.get(OPTION_COMMAND, "")),
+        cwd=_json_or_none(row.get(OPTION_CWD, "")),
+        pid=None if dead else _int(row.get("pane_pid", "")),
+        agent=agent,
+        branch=row.get(OPTION_BRANCH) or None,
+        worktree=_json_or_none(row.get(OPTION_WORKTREE, "")),
+        ahead=_int(row.get(OPTION_AHEAD, "")),
+    )
+
+
+def _exit_status(row: dict[str, str]) -> int | None:
+    """The exit code, or 128 + signal number for a command killed by a signal (as shells do)."""
+    status = _int(row.get("pane_dead_status", ""))
+    if status is not None:
+        return status
+    signal = _int(row.get("pane_dead_signal", ""))
+    return None if signal is None else 128 + signal
+
+
+def _iso(timestamp: float) -> str:
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def _int(text: str) -> int | None:
+    try:
+        return int(text)
+    except (TypeError, ValueError):
+        return None
+
+
+def _is_number(text: str) -> bool:
+    try:
+        float(text)
+    except ValueError:
+        return False
+    return True
+
+
+def _json_or_none(text: str) -> Any:
+    if not text:
+        return None
+    try:
+        return json.loads(text)
+    except ValueError:
+        return None
+
+
+def sessions_from_config(config: Config | None = None, **overrides: Any) -> ClaudeSessions:
+    """A manager built from ``config`` (or the Jupyter config files) and keyword overrides."""
+    return ClaudeSessions(config=config if config is not None else load_jupyter_config(), **overrides)

@@ -1,0 +1,71 @@
+"""Shared fixtures: a private tmux server per test, never the user's default one."""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import sys
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from traitlets.config import Config
+
+from jupyter_claude import ClaudeSessions
+
+pytest_plugins = ["pytest_jupyter.jupyter_server"]
+
+#: A harmless long-running command for sessions that should stay alive.
+SLEEPER = [sys.executable, "-c", "import time; print('ready {id}', flush=True); time.sleep(600)"]
+
+
+@pytest.fixture(autouse=True)
+def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    """No outer tmux, no inherited socket or terminal choice, no nested-Claude marker."""
+    for name in ("TMUX", "TMUX_PANE", "CLAUDECODE", "JUPYTER_CLAUDE_TMUX_SOCKET", "JUPYTER_CLAUDE_TERMINAL"):
+        monkeypatch.delenv(name, raising=False)
+
+
+@pytest.fixture
+def tmux_socket() -> Iterator[str]:
+    """A private tmux socket name; the server behind it is killed after the test."""
+    name = f"jc-test-{uuid.uuid4().hex[:12]}"
+    yield name
+    tmux = shutil.which("tmux")
+    if tmux:
+        subprocess.run([tmux, "-L", name, "kill-server"], capture_output=True, check=False)
+
+
+@pytest.fixture
+def tmux(tmux_socket: str):  # type: ignore[no-untyped-def]
+    """Run raw tmux on the test's private socket: ``tmux("list-sessions")`` -> CompletedProcess."""
+
+    def run(*args: str) -> subprocess.CompletedProcess[str]:
+        env = {k: v for k, v in os.environ.items() if k not in ("TMUX", "TMUX_PANE")}
+        return subprocess.run(
+            ["tmux", "-L", tmux_socket, *args], capture_output=True, text=True, env=env, check=False
+        )
+
+    return run
+
+
+@pytest.fixture
+def task_root(tmp_path: Path) -> Path:
+    """An empty repository root with a tasks/ folder."""
+    root = tmp_path / "repo"
+    (root / "tasks").mkdir(parents=True)
+    return root
+
+
+@pytest.fixture
+def manager(tmux_socket: str, tmp_path: Path, task_root: Path) -> ClaudeSessions:
+    """A ClaudeSessions on the private socket, logging under tmp_path, running SLEEPER."""
+    return ClaudeSessions(
+        config=Config(),
+        tmux_socket=tmux_socket,
+        log_dir=str(tmp_path / "logs"),
+        root_dir=str(task_root),
+        command=SLEEPER,
+    )
