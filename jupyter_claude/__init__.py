@@ -57,6 +57,11 @@ def load_ipython_extension(ipython: Any) -> None:
     load(ipython)
 
 
+def _jupyter_labextension_paths() -> list[dict[str, str]]:
+    """Where the built JupyterLab extension lives (for ``jupyter labextension develop``)."""
+    return [{"src": "labextension", "dest": "jupyter-claude"}]
+
+
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """The Jupyter server extension (imported only when a server loads it)."""
     from .app import ClaudeExtension

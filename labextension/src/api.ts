@@ -1,0 +1,253 @@
+/**
+ * The REST and WebSocket client for the jupyter-claude server extension.
+ *
+ * Every request goes through @jupyterlab/services' ServerConnection, which
+ * adds the token or the XSRF header; nothing here knows about tmux.
+ * The routes are the ones documented in docs/api.md.
+ */
+import { URLExt } from '@jupyterlab/coreutils';
+import { ServerConnection } from '@jupyterlab/services';
+
+/** The URL segment every route lives under. */
+const API_NAMESPACE = 'claude';
+
+/** The task id gate the server applies; checked here too for a clear message. */
+export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
+
+/** Session states the server reports. */
+export type SessionState =
+  | 'running'
+  | 'working'
+  | 'waiting'
+  | 'idle'
+  | 'exited'
+  | 'stopped';
+
+/** The core's `Session.to_json()`; unknown keys are kept but ignored. */
+export interface ISession {
+  id: string;
+  name: string;
+  running: boolean;
+  state: SessionState | string;
+  exit_status: number | null;
+  attached_clients: number;
+  started_at: string | null;
+  command: string[] | null;
+  cwd: string | null;
+  pid: number | null;
+  [key: string]: unknown;
+}
+
+/** A task file merged with its live session (`path` is null without a file). */
+export interface ITask {
+  id: string;
+  title: string | null;
+  status: string | null;
+  priority?: string | null;
+  path: string | null;
+  metadata?: Record<string, unknown>;
+  valid?: boolean;
+  invalid_reason?: string | null;
+  session: ISession | null;
+}
+
+/** A task file the server could not read. */
+export interface ITaskProblem {
+  path: string;
+  reason: string;
+}
+
+/** The reply of GET claude/tasks. */
+export interface ITasksReply {
+  tasks: ITask[];
+  problems: ITaskProblem[];
+}
+
+/** The result of opening the user's own terminal on a session. */
+export interface ITerminal {
+  launched: boolean;
+  focused: boolean;
+  terminal: string | null;
+  attach_command: string | null;
+  reason: string | null;
+}
+
+/** The reply of POST claude/{id}/start. */
+export interface IStartReply {
+  started: boolean;
+  session: ISession;
+  terminal: ITerminal | null;
+}
+
+/** The reply of POST claude/{id}/stop. */
+export interface IStopReply {
+  stopped: boolean;
+  session: ISession;
+}
+
+/** An error reply: `{"error": code, "reason": sentence}` plus the HTTP status. */
+export class ClaudeAPIError extends Error {
+  constructor(
+    readonly status: number,
+    readonly code: string,
+    readonly reason: string
+  ) {
+    super(reason || `${code} (HTTP ${status})`);
+    this.name = 'ClaudeAPIError';
+  }
+
+  /** A 404 on a fixed route: the server extension is not installed or not enabled. */
+  get isMissingExtension(): boolean {
+    return this.status === 404;
+  }
+
+  /** tmux is not installed on the server. */
+  get isTmuxMissing(): boolean {
+    return this.status === 503 && this.code === 'tmux_not_found';
+  }
+}
+
+/** Raise a clear error for an id the server would refuse anyway. */
+export function checkTaskId(id: string): string {
+  const trimmed = id.trim();
+  if (!TASK_ID_PATTERN.test(trimmed)) {
+    throw new ClaudeAPIError(
+      400,
+      'invalid_task_id',
+      `"${id}" is not a task id: use letters, digits, "_" and "-" (at most 64, starting with a letter or digit).`
+    );
+  }
+  return trimmed;
+}
+
+/** The REST/WebSocket client, bound to one set of server settings. */
+export class ClaudeAPI {
+  constructor(readonly serverSettings = ServerConnection.makeSettings()) {}
+
+  /** GET claude/tasks: task files merged with live sessions. */
+  listTasks(): Promise<ITasksReply> {
+    return this.request<ITasksReply>(['tasks']);
+  }
+
+  /** GET claude/sessions: every live or remembered session. */
+  async listSessions(): Promise<ISession[]> {
+    const reply = await this.request<{ sessions: ISession[] }>(['sessions']);
+    return reply.sessions;
+  }
+
+  /** GET claude/{id}/status. */
+  status(id: string): Promise<ISession> {
+    return this.request<ISession>([checkTaskId(id), 'status']);
+  }
+
+  /** POST claude/{id}/start; an empty body lets the server decide. */
+  start(id: string, body: Record<string, unknown> = {}): Promise<IStartReply> {
+    return this.request<IStartReply>([checkTaskId(id), 'start'], 'POST', body);
+  }
+
+  /** POST claude/{id}/stop. */
+  stop(id: string): Promise<IStopReply> {
+    return this.request<IStopReply>([checkTaskId(id), 'stop'], 'POST', {});
+  }
+
+  /** POST claude/{id}/attach: open the user's own terminal on the session. */
+  attach(id: string, body: Record<string, unknown> = {}): Promise<ITerminal> {
+    return this.request<ITerminal>([checkTaskId(id), 'attach'], 'POST', body);
+  }
+
+  /** GET claude/{id}/log as text (ANSI stripped unless raw). */
+  async log(id: string, tail?: number, raw = false): Promise<string> {
+    const query = new URLSearchParams({ raw: raw ? '1' : '0' });
+    if (tail !== undefined) {
+      query.set('tail', String(tail));
+    }
+    const url = this.url([checkTaskId(id), 'log']) + '?' + query.toString();
+    const response = await this.fetch(url, { method: 'GET' });
+    return response.text();
+  }
+
+  /** The URL of a websocket route, with `?token=` only when services would add it. */
+  websocketUrl(path: string[]): string {
+    const settings = this.serverSettings;
+    let url = URLExt.join(
+      settings.wsUrl,
+      API_NAMESPACE,
+      ...path.map(encodeURIComponent)
+    );
+    if (settings.appendToken && settings.token !== '') {
+      url += `?token=${encodeURIComponent(settings.token)}`;
+    }
+    return url;
+  }
+
+  /** Open a websocket on a route (binary frames arrive as ArrayBuffer). */
+  openSocket(path: string[]): WebSocket {
+    const socket = new this.serverSettings.WebSocket(this.websocketUrl(path));
+    socket.binaryType = 'arraybuffer';
+    return socket;
+  }
+
+  private url(path: string[]): string {
+    return URLExt.join(
+      this.serverSettings.baseUrl,
+      API_NAMESPACE,
+      ...path.map(encodeURIComponent)
+    );
+  }
+
+  private async request<T>(
+    path: string[],
+    method: 'GET' | 'POST' = 'GET',
+    body?: unknown
+  ): Promise<T> {
+    const init: RequestInit = { method };
+    if (body !== undefined) {
+      init.body = JSON.stringify(body);
+      init.headers = { 'Content-Type': 'application/json' };
+    }
+    const response = await this.fetch(this.url(path), init);
+    return (await response.json()) as T;
+  }
+
+  /** makeRequest, turning any non-2xx reply into a ClaudeAPIError. */
+  private async fetch(url: string, init: RequestInit): Promise<Response> {
+    let response: Response;
+    try {
+      response = await ServerConnection.makeRequest(
+        url,
+        init,
+        this.serverSettings
+      );
+    } catch (error) {
+      throw new ClaudeAPIError(
+        0,
+        'network_error',
+        `Cannot reach the Jupyter server: ${(error as Error).message}`
+      );
+    }
+    if (!response.ok) {
+      throw await errorFromResponse(response);
+    }
+    return response;
+  }
+}
+
+/** Read `{"error", "reason"}` from a failed reply; Jupyter's own 404 page has neither. */
+async function errorFromResponse(response: Response): Promise<ClaudeAPIError> {
+  let code = response.status === 404 ? 'not_found' : 'http_error';
+  let reason = response.statusText || `HTTP ${response.status}`;
+  try {
+    const data = await response.json();
+    if (typeof data?.error === 'string') {
+      code = data.error;
+    }
+    if (typeof data?.reason === 'string' && data.reason) {
+      reason = data.reason;
+    } else if (typeof data?.message === 'string' && data.message) {
+      reason = data.message;
+    }
+  } catch {
+    // Not JSON (e.g. Jupyter's HTML 404 page): keep the status line.
+  }
+  return new ClaudeAPIError(response.status, code, reason);
+}

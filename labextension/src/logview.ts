@@ -1,0 +1,309 @@
+/**
+ * The log view: a read-only xterm.js terminal in a main area tab, fed by the
+ * `claude/{id}/stream` websocket (binary frames are terminal bytes, text
+ * frames JSON control messages). It follows the tab's size, reconnects with
+ * backoff if the server goes away, and picks up again when the task's
+ * session is started anew.
+ */
+import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
+import { refreshIcon } from '@jupyterlab/ui-components';
+import { Message } from '@lumino/messaging';
+import { Widget } from '@lumino/widgets';
+import { FitAddon } from '@xterm/addon-fit';
+import { ITheme, Terminal } from '@xterm/xterm';
+
+import { ISession } from './api';
+import { EventsConnection, ISessionEvent } from './events';
+import { ClaudeModel } from './model';
+import { claudeIcon } from './sidebar';
+
+/** What the status line says about the stream. */
+export type StreamStatus = 'connecting' | 'live' | 'ended' | 'disconnected';
+
+const FIRST_DELAY = 1000;
+const MAX_DELAY = 30000;
+
+/** The content of a log tab. */
+export class ClaudeLogView extends Widget {
+  constructor(
+    readonly taskId: string,
+    private readonly model: ClaudeModel,
+    scrollback = 10000
+  ) {
+    super();
+    this.addClass('jp-ClaudeLog-content');
+
+    this._terminalNode = document.createElement('div');
+    this._terminalNode.className = 'jp-ClaudeLog-terminal';
+    this._status = document.createElement('div');
+    this._status.className = 'jp-ClaudeLog-status';
+    this._status.setAttribute('role', 'status');
+    this.node.append(this._terminalNode, this._status);
+
+    this._term = new Terminal({
+      disableStdin: true,
+      cursorBlink: false,
+      scrollback,
+      ...fontOptions(),
+      theme: terminalTheme()
+    });
+    this._fit = new FitAddon();
+    this._term.loadAddon(this._fit);
+
+    model.events.changed.connect(this._onSessionEvent, this);
+  }
+
+  /** The stream's state, as shown in the status line. */
+  get status(): StreamStatus {
+    return this._state;
+  }
+
+  /** Close any stream and open a fresh one (the screen is redrawn from the server). */
+  reconnect(): void {
+    this._delay = FIRST_DELAY;
+    this._connect();
+  }
+
+  /** Re-read colours and fonts from JupyterLab's CSS variables (theme change). */
+  updateTheme(): void {
+    this._term.options.theme = terminalTheme();
+    Object.assign(this._term.options, fontOptions());
+    this._scheduleFit();
+  }
+
+  dispose(): void {
+    if (this.isDisposed) {
+      return;
+    }
+    this._closing = true;
+    window.clearTimeout(this._timer);
+    this._closeSocket();
+    this.model.events.changed.disconnect(this._onSessionEvent, this);
+    this._term.dispose();
+    super.dispose();
+  }
+
+  protected onAfterAttach(msg: Message): void {
+    super.onAfterAttach(msg);
+    if (!this._opened) {
+      this._term.open(this._terminalNode);
+      this._opened = true;
+      this._connect();
+    }
+    this._scheduleFit();
+  }
+
+  protected onAfterShow(msg: Message): void {
+    super.onAfterShow(msg);
+    this._scheduleFit();
+  }
+
+  protected onResize(msg: Widget.ResizeMessage): void {
+    super.onResize(msg);
+    this._scheduleFit();
+  }
+
+  protected onActivateRequest(msg: Message): void {
+    super.onActivateRequest(msg);
+    this._term.focus();
+  }
+
+  /** Fit the terminal to the tab on the next frame (sizes settle after layout). */
+  private _scheduleFit(): void {
+    if (this._fitFrame) {
+      return;
+    }
+    this._fitFrame = requestAnimationFrame(() => {
+      this._fitFrame = 0;
+      if (!this._opened || this.isDisposed || !this.isVisible) {
+        return;
+      }
+      const { offsetWidth, offsetHeight } = this._terminalNode;
+      if (offsetWidth > 0 && offsetHeight > 0) {
+        try {
+          this._fit.fit();
+        } catch (error) {
+          console.debug('jupyter-claude: fit failed', error);
+        }
+      }
+    });
+  }
+
+  private _connect(): void {
+    if (this._closing) {
+      return;
+    }
+    window.clearTimeout(this._timer);
+    this._closeSocket();
+    this._ended = false;
+    this._setStatus('connecting', 'connecting…');
+
+    let socket: WebSocket;
+    try {
+      socket = this.model.api.openSocket([this.taskId, 'stream']);
+    } catch (error) {
+      this._setStatus('disconnected', `cannot connect: ${(error as Error).message}`);
+      return;
+    }
+    this._socket = socket;
+    let first = true;
+    socket.onopen = () => {
+      this._delay = FIRST_DELAY;
+      this._setStatus('live', 'live (read-only)');
+    };
+    socket.onmessage = (message: MessageEvent) => {
+      if (typeof message.data === 'string') {
+        this._onControl(message.data);
+        return;
+      }
+      if (first) {
+        // The first frame is the whole screen: start from a clean terminal.
+        this._term.reset();
+        first = false;
+      }
+      this._term.write(new Uint8Array(message.data as ArrayBuffer));
+    };
+    socket.onclose = (event: CloseEvent) => {
+      if (this._socket !== socket) {
+        return;
+      }
+      this._socket = null;
+      if (this._ended || this._closing) {
+        return;
+      }
+      this._scheduleReconnect(event);
+    };
+  }
+
+  private _onControl(text: string): void {
+    let data: any;
+    try {
+      data = JSON.parse(text);
+    } catch {
+      console.warn('jupyter-claude: ignoring a malformed control frame', text);
+      return;
+    }
+    if (data?.type === 'exit') {
+      this._ended = true;
+      const message = endedMessage(data.session ?? null);
+      this._term.write(`\x1b[0m\r\n\x1b[2m[${message}]\x1b[0m\r\n`);
+      this._setStatus('ended', message);
+      if (data.session) {
+        this.model.updateSession(data.session);
+      }
+    }
+  }
+
+  private _scheduleReconnect(event: CloseEvent): void {
+    const wait = Math.round(this._delay / 1000);
+    const banner = this.model.banner;
+    const why =
+      banner && banner.kind !== 'error'
+        ? banner.title
+        : `disconnected${event.code && event.code !== 1006 ? ` (code ${event.code})` : ''}`;
+    this._setStatus('disconnected', `${why} — retrying in ${wait} s`);
+    this._timer = window.setTimeout(() => this._connect(), this._delay);
+    this._delay = Math.min(this._delay * 2, MAX_DELAY);
+  }
+
+  /** A new run of the task's session: follow it. */
+  private _onSessionEvent(_: EventsConnection, change: ISessionEvent): void {
+    if (change.event !== 'started' || !this._ended) {
+      return;
+    }
+    if (change.sessions.some(session => session.id === this.taskId)) {
+      this.reconnect();
+    }
+  }
+
+  private _closeSocket(): void {
+    const socket = this._socket;
+    this._socket = null;
+    if (socket) {
+      socket.onopen = socket.onmessage = socket.onclose = null;
+      socket.close();
+    }
+  }
+
+  private _setStatus(state: StreamStatus, text: string): void {
+    this._state = state;
+    this._status.dataset.status = state;
+    this._status.textContent = `${this.taskId}: ${text}`;
+  }
+
+  private _term: Terminal;
+  private _fit: FitAddon;
+  private _terminalNode: HTMLDivElement;
+  private _status: HTMLDivElement;
+  private _socket: WebSocket | null = null;
+  private _state: StreamStatus = 'connecting';
+  private _opened = false;
+  private _ended = false;
+  private _closing = false;
+  private _timer = 0;
+  private _delay = FIRST_DELAY;
+  private _fitFrame = 0;
+}
+
+/** The main area tab around a log view, with id `jp-claude-log-ID`. */
+export function createLogWidget(
+  id: string,
+  model: ClaudeModel,
+  scrollback: number
+): MainAreaWidget<ClaudeLogView> {
+  const content = new ClaudeLogView(id, model, scrollback);
+  const widget = new MainAreaWidget({ content });
+  widget.id = logWidgetId(id);
+  widget.addClass('jp-ClaudeLog');
+  widget.title.label = `Claude: ${id}`;
+  widget.title.caption = `Live log of the Claude session of task ${id}`;
+  widget.title.icon = claudeIcon;
+  widget.title.closable = true;
+  widget.toolbar.addItem(
+    'reconnect',
+    new ToolbarButton({
+      icon: refreshIcon,
+      tooltip: 'Reconnect and redraw the screen',
+      onClick: () => content.reconnect()
+    })
+  );
+  return widget;
+}
+
+/** The DOM id of a task's log tab. */
+export function logWidgetId(id: string): string {
+  return `jp-claude-log-${id}`;
+}
+
+/** "session ended (exit N)", or why it ended when there is no code. */
+function endedMessage(session: ISession | null): string {
+  const code = session?.exit_status;
+  if (code !== null && code !== undefined) {
+    return `session ended (exit ${code})`;
+  }
+  return session?.state === 'stopped' ? 'session ended (stopped)' : 'session ended';
+}
+
+/** The value of a JupyterLab CSS variable on the body. */
+function cssVar(name: string, fallback: string): string {
+  return getComputedStyle(document.body).getPropertyValue(name).trim() || fallback;
+}
+
+/** Terminal colours from the current JupyterLab theme (ANSI colours stay xterm's). */
+function terminalTheme(): ITheme {
+  const light = document.body.dataset.jpThemeLight !== 'false';
+  return {
+    background: cssVar('--jp-layout-color0', light ? '#ffffff' : '#111111'),
+    foreground: cssVar('--jp-ui-font-color0', light ? '#000000' : '#ffffff'),
+    cursor: cssVar('--jp-ui-font-color1', light ? '#616161' : '#f0f0f0'),
+    selectionBackground: light ? 'rgba(97, 97, 97, 0.3)' : 'rgba(255, 255, 255, 0.3)'
+  };
+}
+
+function fontOptions(): { fontFamily: string; fontSize: number } {
+  const size = parseFloat(cssVar('--jp-code-font-size', '13px'));
+  return {
+    fontFamily: cssVar('--jp-code-font-family', 'monospace'),
+    fontSize: Number.isFinite(size) && size > 0 ? size : 13
+  };
+}
