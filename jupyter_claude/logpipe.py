@@ -1,7 +1,8 @@
 """Append a pane's output to its task log byte for byte, rotating the file at a size limit.
 
-tmux's ``pipe-pane`` runs this file (by path, in isolated mode, standard library only) with the
-pane's output on stdin: ``python -I logpipe.py LOG MAX_BYTES``. When the next chunk would take the
+tmux's ``pipe-pane`` runs this file by path with the pane's output on stdin:
+``python -I -S logpipe.py LOG MAX_BYTES`` (isolated and without site, so it starts in a few
+milliseconds; it needs only the standard library). When the next chunk would take the
 log past ``MAX_BYTES`` it is renamed to ``LOG.1`` (one old file kept) and a fresh log is started.
 """
 

@@ -9,7 +9,7 @@ cd "$(dirname "$0")/.."
 want_tests=${1:-}
 
 apt_packages=(tmux git)
-[ "$want_tests" = "--test" ] && apt_packages+=(xvfb xterm gnome-terminal dbus-x11 chromium wmctrl xdotool)
+[ "$want_tests" = "--test" ] && apt_packages+=(xvfb xterm gnome-terminal dbus-x11 kitty alacritty xfce4-terminal wmctrl xdotool chromium fonts-noto-color-emoji)
 missing=()
 for package in "${apt_packages[@]}"; do
   dpkg-query -W -f='${Status}' "$package" 2>/dev/null | grep -q "install ok installed" || missing+=("$package")
