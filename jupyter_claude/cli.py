@@ -17,6 +17,9 @@ import time
 from collections.abc import Callable, Sequence
 from typing import Any
 
+from traitlets import TraitError
+from traitlets.config.loader import ArgumentError
+
 from .errors import ClaudeSessionsError, InvalidSetting, InvalidTaskId, TmuxNotFound
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NO_TMUX = 0, 1, 2, 3
@@ -327,7 +330,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         return EXIT_FAILED
     except Exception as error:  # traitlets config errors and the like: one line, no traceback
         print(f"error: {type(error).__name__}: {error}", file=sys.stderr)
-        return EXIT_BAD_INPUT if isinstance(error, (ValueError, TypeError)) else EXIT_FAILED
+        bad_input = isinstance(error, (ValueError, TypeError, TraitError, ArgumentError))
+        return EXIT_BAD_INPUT if bad_input else EXIT_FAILED
     except KeyboardInterrupt:
         return EXIT_FAILED
 

@@ -51,6 +51,7 @@ from .tmux import (
     is_missing_session,
     is_no_server,
 )
+from .workflow import encode_pane_settings
 
 #: tmux session user options that carry our metadata.
 OPTION_TASK_ID = "@jc_task_id"
@@ -468,7 +469,7 @@ class ClaudeSessions(LoggingConfigurable):
         )
         values = {name: getattr(self, name) for name in names}
         values["root_dir"] = str(Path(self.root_dir).expanduser().resolve())
-        return json.dumps(values, separators=(",", ":"))
+        return encode_pane_settings(values)
 
     def command_for(self, task_id: str, override: Argv | None = None) -> Argv:
         """The argv for a task: the override, the setting, or the default, with {id} filled in."""
@@ -504,7 +505,7 @@ class ClaudeSessions(LoggingConfigurable):
         # escape '#' for the format.
         import shlex
 
-        words = [sys.executable, "-I", logpipe.__file__, str(log), str(self.log_max_bytes)]
+        words = [sys.executable, "-I", "-S", logpipe.__file__, str(log), str(self.log_max_bytes)]
         return escape_format("exec " + " ".join(shlex.quote(word) for word in words))
 
     def _metadata_commands(

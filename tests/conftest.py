@@ -15,7 +15,7 @@ from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
 
-pytest_plugins = ["pytest_jupyter.jupyter_server"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.agent_fakes"]
 
 #: A harmless long-running command for sessions that should stay alive.
 SLEEPER = [sys.executable, "-c", "import time; print('ready {id}', flush=True); time.sleep(600)"]

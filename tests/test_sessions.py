@@ -59,6 +59,10 @@ def test_start_creates_one_detached_session(
         "command",
         "cwd",
         "pid",
+        "agent",
+        "branch",
+        "worktree",
+        "ahead",
     }
 
 
