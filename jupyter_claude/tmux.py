@@ -130,9 +130,13 @@ def join_commands(commands: Iterable[Sequence[str]]) -> list[str]:
 
 
 def is_no_server(error: TmuxError) -> bool:
-    """True when tmux said there is no server on the socket (nothing is running yet)."""
+    """True when tmux said there is no server on the socket, or a server with no session left.
+
+    (A server whose last session was just killed lingers for a moment and answers listing
+    commands with "no current target".)
+    """
     text = str(error)
-    return "no server running" in text or (
+    return "no server running" in text or "no current target" in text or (
         "error connecting to" in text and "No such file or directory" in text
     )
 

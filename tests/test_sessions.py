@@ -379,3 +379,11 @@ def test_log_accessor_is_also_the_logger(manager: ClaudeSessions, caplog: pytest
     assert manager.log("42", tail=0) == ""
     manager.log.warning("a warning %s", "works")
     assert "a warning works" in caplog.text
+
+
+def test_listing_right_after_the_last_session_stops(manager: ClaudeSessions) -> None:
+    # The server lingers a moment after its last session dies and answers "no current target".
+    for _ in range(20):
+        manager.start("42")
+        assert manager.stop("42")
+        assert manager.list() == []
