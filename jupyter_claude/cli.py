@@ -172,26 +172,26 @@ def _attach(args: argparse.Namespace, sessions: Any) -> int:
 
 
 def _log(args: argparse.Namespace, sessions: Any) -> int:
-    from .logs import strip_ansi
+    from .logs import read_log_and_offset, strip_ansi
 
     def show(text: str) -> str:
         return text if args.raw else strip_ansi(text)
 
     path = sessions.log_path(args.id)
-    text = sessions.log(args.id, tail=args.lines)
+    text, offset = read_log_and_offset(path, tail=args.lines)
     if args.json:
         _print_json({"id": args.id, "path": str(path), "log": show(text)})
         return EXIT_OK
     sys.stdout.write(show(text))
     sys.stdout.flush()
     if args.follow:
-        _follow(path, show)
+        _follow(path, offset, show)
     return EXIT_OK
 
 
-def _follow(path: Any, show: Callable[[str], str]) -> None:
-    """Print what is appended to ``path`` until Ctrl-C (rotation starts over on the new file)."""
-    offset = path.stat().st_size if path.exists() else 0
+def _follow(path: Any, offset: int, show: Callable[[str], str]) -> None:
+    """Print what is appended to ``path`` after ``offset`` until Ctrl-C (after a rotation, the
+    new file from its start)."""
     try:
         while True:
             size = path.stat().st_size if path.exists() else 0

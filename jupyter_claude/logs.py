@@ -31,14 +31,22 @@ def strip_ansi(text: str) -> str:
 
 def read_log(path: Path, tail: int | None = None) -> str:
     """The log at ``path`` (rotated part first) decoded as UTF-8; the last ``tail`` lines if given."""
+    return read_log_and_offset(path, tail)[0]
+
+
+def read_log_and_offset(path: Path, tail: int | None = None) -> tuple[str, int]:
+    """Like :func:`read_log`, plus how many bytes of the current file were read: following the
+    log from that offset misses and repeats nothing."""
     rotated = path.with_name(path.name + ".1")
-    data = b"".join(part.read_bytes() for part in (rotated, path) if part.exists())
-    text = data.decode("utf-8", errors="replace")
-    if tail is None:
-        return text
-    if tail <= 0:
-        return ""
-    return "".join(text.splitlines(keepends=True)[-tail:])
+    old = rotated.read_bytes() if rotated.exists() else b""
+    try:
+        current = path.read_bytes()
+    except FileNotFoundError:
+        current = b""
+    text = (old + current).decode("utf-8", errors="replace")
+    if tail is not None:
+        text = "".join(text.splitlines(keepends=True)[-tail:]) if tail > 0 else ""
+    return text, len(current)
 
 
 class TaskLog(logging.LoggerAdapter):  # type: ignore[type-arg]

@@ -32,10 +32,12 @@ def _isolated_environment(monkeypatch: pytest.MonkeyPatch) -> None:
 def tmux_socket() -> Iterator[str]:
     """A private tmux socket name; the server behind it is killed after the test."""
     name = f"jc-test-{uuid.uuid4().hex[:12]}"
+    tmux = shutil.which("tmux")  # now: a test may take tmux off PATH
+    assert tmux, "tmux is not installed (scripts/setup.sh installs it)"
     yield name
-    tmux = shutil.which("tmux")
-    if tmux:
-        subprocess.run([tmux, "-L", name, "kill-server"], capture_output=True, check=False)
+    subprocess.run([tmux, "-L", name, "kill-server"], capture_output=True, check=False)
+    socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
+    (socket_dir / name).unlink(missing_ok=True)
 
 
 @pytest.fixture
