@@ -53,39 +53,54 @@ from .tmux import (
 )
 from .workflow import encode_pane_settings
 
-#: tmux session user options that carry our metadata.
-OPTION_TASK_ID = "@jc_task_id"
+#: tmux session user options that carry our metadata: the pane that runs the task's command,
+#: and one JSON record {"started_at", "cwd", "command"} (one option: each lookup costs tmux time
+#: per row of the listing). The task id is the session name less the prefix.
 OPTION_PANE = "@jc_pane"
-OPTION_STARTED_AT = "@jc_started_at"
-OPTION_CWD = "@jc_cwd"
-OPTION_COMMAND = "@jc_command"
+OPTION_META = "@jc_meta"
 # The agent's options (@jc_agent_state, @jc_agent, @jc_branch, ...) are defined in hooks.py.
 
 # One row per pane and per client, from one tmux invocation. Free text is stored JSON-encoded
-# (ASCII, no tabs or newlines), so a tab always separates fields.
-_PANE_FIELDS = (
+# (ASCII, no tabs or newlines), so a tab always separates fields. The agent's fields are asked
+# for only in sessions that run an agent of the built-in workflow.
+_CORE_FIELDS = (
     "session_name",
     "pane_id",
-    "pane_index",
-    "window_index",
     "pane_pid",
     "pane_dead",
     "pane_dead_status",
     "pane_dead_signal",
-    OPTION_TASK_ID,
     OPTION_PANE,
-    OPTION_STARTED_AT,
-    OPTION_CWD,
-    OPTION_COMMAND,
-    OPTION_AGENT_STATE,
+    OPTION_META,
+)
+_AGENT_FIELDS = (
     OPTION_AGENT,
+    OPTION_AGENT_STATE,
     OPTION_BRANCH,
     OPTION_WORKTREE,
     OPTION_AHEAD,
     *screen_fields(),  # the agent's screen, searched by tmux for the state fallback
 )
+_PANE_FIELDS = (*_CORE_FIELDS, *_AGENT_FIELDS)
+
+
+def _format(name: str) -> str:
+    return screen_fields().get(name, f"#{{{name}}}")
+
+
+# The exit status and signal are looked up only for dead panes (each lookup is tmux time per row).
+_DEAD_FIELDS = "\t".join(_format(name) for name in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
+_PANE_FORMAT = (
+    "P\t"
+    + "\t".join(_format(name) for name in _CORE_FIELDS).replace(
+        _DEAD_FIELDS, "#{?pane_dead,1\t#{pane_dead_status}\t#{pane_dead_signal},0\t\t}"
+    )
+    + f"#{{?#{{{OPTION_AGENT}}},\t"
+    + "\t".join(_format(name) for name in _AGENT_FIELDS)
+    + ",}"
+)
+_FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 is the row kind
 _CLIENT_FIELDS = ("session_name", "client_control_mode")
-_PANE_FORMAT = "P\t" + "\t".join(screen_fields().get(name, f"#{{{name}}}") for name in _PANE_FIELDS)
 _CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
 
 #: A command as an argument vector (no shell).
@@ -306,11 +321,21 @@ class ClaudeSessions(LoggingConfigurable):
         try:
             out = self.tmux.run(
                 [
-                    "new-session", "-d", "-s", name, "-c", escape_format(directory),
-                    "-e", f"JUPYTER_CLAUDE_TASK_ID={task_id}",
-                    "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
-                    "-P", "-F", "#{pane_id}\t#{pane_pid}",
-                    "--", *self._launch_argv(argv),
+                    "new-session",
+                    "-d",
+                    "-s",
+                    name,
+                    "-c",
+                    escape_format(directory),
+                    "-e",
+                    f"JUPYTER_CLAUDE_TASK_ID={task_id}",
+                    "-e",
+                    f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
+                    "-P",
+                    "-F",
+                    "#{pane_pid}",
+                    "--",
+                    *self._launch_argv(argv),
                 ],
                 ["set-option", "-p", "remain-on-exit", "on"],
                 ["set-option", "set-titles", "on"],
@@ -322,7 +347,7 @@ class ClaudeSessions(LoggingConfigurable):
             if "duplicate session" not in str(error):
                 raise
             return self._reuse(task_id, directory, argv, log)
-        pane_id, _, pid = out.strip().partition("\t")
+        pid = out.strip()
         self.log.info("started tmux session %s: %s", name, argv)
         return Session(
             id=task_id,
@@ -345,9 +370,19 @@ class ClaudeSessions(LoggingConfigurable):
         started_at = time.time()
         try:
             self.tmux.run(
-                ["respawn-pane", "-t", target, "-c", escape_format(directory),
-                 "-e", f"JUPYTER_CLAUDE_TASK_ID={task_id}",
-                 "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}", "--", *self._launch_argv(argv)],
+                [
+                    "respawn-pane",
+                    "-t",
+                    target,
+                    "-c",
+                    escape_format(directory),
+                    "-e",
+                    f"JUPYTER_CLAUDE_TASK_ID={task_id}",
+                    "-e",
+                    f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
+                    "--",
+                    *self._launch_argv(argv),
+                ],
                 ["pipe-pane", "-t", target, self._pipe_command(log)],
                 *self._metadata_commands(target, task_id, started_at, directory, argv),
             )
@@ -401,17 +436,20 @@ class ClaudeSessions(LoggingConfigurable):
         """Every session of ours on the tmux server, from one tmux invocation."""
         listing = [["list-panes", "-a", "-F", _PANE_FORMAT], ["list-clients", "-F", _CLIENT_FORMAT]]
         try:
-            out = self.tmux.run(*listing)
-            if _has_unreaped_pane(out):
+            sessions, unreaped = parse_listing(
+                self.tmux.run(*listing), self.session_prefix, self.agent_quiet_seconds
+            )
+            if unreaped:
                 # tmux 3.3a now and then misses the SIGCHLD of a command that exits at once and
                 # leaves it a zombie (seen 5 in 80 here); any other child's exit makes it reap
                 # them all, so run one and list again. Only in that case: a second call.
                 out = self.tmux.run(["run-shell", "true"], *listing)
+                sessions, _ = parse_listing(out, self.session_prefix, self.agent_quiet_seconds)
         except TmuxError as error:
             if is_no_server(error):
                 return []
             raise
-        return parse_listing(out, self.session_prefix, self.agent_quiet_seconds)
+        return sessions
 
     # -- logs -------------------------------------------------------------------------------
 
@@ -445,8 +483,14 @@ class ClaudeSessions(LoggingConfigurable):
         for session in sessions.values():
             rows.append(
                 {
-                    "id": session.id, "title": session.id, "status": None, "priority": None,
-                    "path": None, "metadata": {}, "valid": True, "invalid_reason": None,
+                    "id": session.id,
+                    "title": session.id,
+                    "status": None,
+                    "priority": None,
+                    "path": None,
+                    "metadata": {},
+                    "valid": True,
+                    "invalid_reason": None,
                     "session": session.to_json(),
                 }
             )
@@ -464,8 +508,14 @@ class ClaudeSessions(LoggingConfigurable):
         """The settings the built-in workflow needs, as JSON for ``JUPYTER_CLAUDE_SETTINGS``: the
         pane gets the tmux server's environment and config files, not this manager's."""
         names = (
-            "root_dir", "tasks_dirs", "session_prefix", "agent", "agents", "worktrees_root",
-            "worktree_base", "prompt_template",
+            "root_dir",
+            "tasks_dirs",
+            "session_prefix",
+            "agent",
+            "agents",
+            "worktrees_root",
+            "worktree_base",
+            "prompt_template",
         )
         values = {name: getattr(self, name) for name in names}
         values["root_dir"] = str(Path(self.root_dir).expanduser().resolve())
@@ -512,20 +562,13 @@ class ClaudeSessions(LoggingConfigurable):
         self, target: str | None, task_id: str, started_at: float, cwd: str, argv: Argv
     ) -> builtins.list[Argv]:
         where = ["-t", target] if target else []
-        values = {
-            OPTION_TASK_ID: task_id,
-            OPTION_STARTED_AT: f"{started_at:.3f}",
-            OPTION_CWD: json.dumps(cwd),
-            OPTION_COMMAND: json.dumps(argv),
-            OPTION_AGENT_STATE: "",
-            # Set by the built-in workflow from inside the pane; cleared so a respawn with another
-            # command keeps no stale agent record.
-            **dict.fromkeys(
-                (OPTION_AGENT, OPTION_BRANCH, OPTION_WORKTREE, OPTION_AHEAD),
-                "",
-            ),
-            **dict.fromkeys((OPTION_BUSY_PATTERN, OPTION_WAITING_PATTERN), ""),
-        }
+        meta = {"started_at": _iso(started_at), "cwd": cwd, "command": argv}
+        values = {OPTION_META: json.dumps(meta), OPTION_AGENT_STATE: ""}
+        if target is not None:
+            # A respawn: the built-in workflow sets these from inside the pane; clear them so a
+            # respawn with another command keeps no stale agent record.
+            agent_options = (OPTION_AGENT, OPTION_BRANCH, OPTION_WORKTREE, OPTION_AHEAD)
+            values.update(dict.fromkeys((*agent_options, OPTION_BUSY_PATTERN, OPTION_WAITING_PATTERN), ""))
         commands = [["set-option", *where, key, value] for key, value in values.items()]
         if target is None:
             # Right after new-session the current pane is ours; remember it so panes the user
@@ -534,72 +577,64 @@ class ClaudeSessions(LoggingConfigurable):
         return commands
 
 
-def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -> list[Session]:
-    """Sessions from the output of ``list-panes -a`` + ``list-clients`` (see :data:`_PANE_FORMAT`)."""
-    panes: dict[str, dict[str, str]] = {}
+def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -> tuple[list[Session], bool]:
+    """Sessions from the output of ``list-panes -a`` + ``list-clients`` (see :data:`_PANE_FORMAT`),
+    and whether a task's pane is dead but not yet reaped by tmux.
+
+    tmux lists panes in session, window and pane order, so a session's first row is its first
+    pane: the task's pane for a session made by hand, unless ``@jc_pane`` names another.
+    """
+    panes: dict[str, list[str]] = {}
     clients: dict[str, int] = {}
-    for line in out.splitlines():
-        kind, _, rest = line.partition("\t")
-        if kind == "C":
-            session_name, control_mode = (rest.split("\t") + [""])[:2]
-            if control_mode != "1":
-                clients[session_name] = clients.get(session_name, 0) + 1
-            continue
-        if kind != "P":
-            continue
-        values = dict(zip(_PANE_FIELDS, rest.split("\t")))
-        name = values.get("session_name", "")
-        task_id = name[len(prefix) :] if name.startswith(prefix) else ""
-        if not is_valid_task_id(task_id):
-            continue
-        known = panes.get(name)
-        ours = values.get(OPTION_PANE) == values.get("pane_id")
-        # Our pane when recorded; otherwise (a session made by hand) the first pane of the first window.
-        if known is None or ours or (
-            known.get(OPTION_PANE) != known.get("pane_id")
-            and (_int(values["window_index"]), _int(values["pane_index"]))
-            < (_int(known["window_index"]), _int(known["pane_index"]))
-        ):
-            panes[name] = values
-    now = time.time()
-    sessions = [
-        _session_from_row(name[len(prefix) :], name, row, clients.get(name, 0), now, quiet_seconds)
-        for name, row in panes.items()
-    ]
-    return sorted(sessions, key=lambda session: session.name)
-
-
-def _has_unreaped_pane(out: str) -> bool:
-    dead, status, signal = (_PANE_FIELDS.index(name) + 1 for name in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
+    name_at, pane_at, ours_at = (_FIELD[name] for name in ("session_name", "pane_id", OPTION_PANE))
     for line in out.splitlines():
         fields = line.split("\t")
-        if fields[0] == "P" and len(fields) > signal and fields[dead] == "1" and not fields[status] and not fields[signal]:
-            return True
-    return False
+        if fields[0] == "C":
+            if len(fields) > 2 and fields[2] != "1":  # control-mode viewers are not terminals
+                clients[fields[1]] = clients.get(fields[1], 0) + 1
+            continue
+        if fields[0] != "P" or len(fields) <= len(_CORE_FIELDS):
+            continue
+        name = fields[name_at]
+        if not name.startswith(prefix) or not is_valid_task_id(name[len(prefix) :]):
+            continue
+        if name not in panes or fields[pane_at] == fields[ours_at]:
+            panes[name] = fields
+    now = time.time()
+    sessions = [
+        _session_from_row(name[len(prefix) :], name, panes[name], clients.get(name, 0), now, quiet_seconds)
+        for name in sorted(panes)
+    ]
+    dead_at, status_at, signal_at = (_FIELD[n] for n in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
+    unreaped = any(f[dead_at] == "1" and not f[status_at] and not f[signal_at] for f in panes.values())
+    return sessions, unreaped
 
 
 def _session_from_row(
-    task_id: str, name: str, row: dict[str, str], attached: int, now: float = 0.0,
-    quiet_seconds: float = QUIET_SECONDS,
+    task_id: str, name: str, fields: list[str], attached: int, now: float, quiet_seconds: float
 ) -> Session:
-    exit_status = _exit_status(row)
+    def field(key: str) -> str:
+        index = _FIELD[key]
+        return fields[index] if index < len(fields) else ""
+
+    exit_status = _exit_status(field("pane_dead_status"), field("pane_dead_signal"))
     # tmux marks a pane dead when its output closes, a moment before it reaps the process:
     # until the exit status is known the command counts as running.
-    dead = row.get("pane_dead") == "1" and exit_status is not None
-    agent_state = row.get(OPTION_AGENT_STATE, "")
-    agent = row.get(OPTION_AGENT) or None
+    dead = field("pane_dead") == "1" and exit_status is not None
+    agent_state = field(OPTION_AGENT_STATE)
+    agent = field(OPTION_AGENT) or None
     if not dead and agent:
         # Started by the built-in workflow: hooks' report corrected by the screen (hooks.py).
-        activity = _int(row.get("window_activity", ""))
+        activity = _int(field("window_activity"))
         agent_state = derive_state(
             agent_state,
-            _int(row.get("screen_busy", "")),
-            _int(row.get("screen_waiting", "")),
+            _int(field("screen_busy")),
+            _int(field("screen_waiting")),
             None if activity is None else now - activity,
             quiet_seconds,
         )
     state = "exited" if dead else (agent_state if agent_state in SESSION_STATES else "running")
-    started = row.get(OPTION_STARTED_AT, "")
+    meta = _json_or_none(field(OPTION_META)) or {}
     return Session(
         id=task_id,
         name=name,
@@ -607,24 +642,24 @@ def _session_from_row(
         state=state,
         exit_status=exit_status if dead else None,
         attached_clients=attached,
-        started_at=_iso(float(started)) if _is_number(started) else None,
-        command=_json_or_none(row.get(OPTION_COMMAND, "")),
-        cwd=_json_or_none(row.get(OPTION_CWD, "")),
-        pid=None if dead else _int(row.get("pane_pid", "")),
+        started_at=meta.get("started_at"),
+        command=meta.get("command"),
+        cwd=meta.get("cwd"),
+        pid=None if dead else _int(field("pane_pid")),
         agent=agent,
-        branch=row.get(OPTION_BRANCH) or None,
-        worktree=_json_or_none(row.get(OPTION_WORKTREE, "")),
-        ahead=_int(row.get(OPTION_AHEAD, "")),
+        branch=field(OPTION_BRANCH) or None,
+        worktree=_json_or_none(field(OPTION_WORKTREE)),
+        ahead=_int(field(OPTION_AHEAD)),
     )
 
 
-def _exit_status(row: dict[str, str]) -> int | None:
+def _exit_status(status: str, signal: str) -> int | None:
     """The exit code, or 128 + signal number for a command killed by a signal (as shells do)."""
-    status = _int(row.get("pane_dead_status", ""))
-    if status is not None:
-        return status
-    signal = _int(row.get("pane_dead_signal", ""))
-    return None if signal is None else 128 + signal
+    code = _int(status)
+    if code is not None:
+        return code
+    number = _int(signal)
+    return None if number is None else 128 + number
 
 
 def _iso(timestamp: float) -> str:
@@ -632,18 +667,12 @@ def _iso(timestamp: float) -> str:
 
 
 def _int(text: str) -> int | None:
-    try:
+    # Most fields are empty or digits: no exception on the common path of the listing.
+    if text.isdigit():
         return int(text)
-    except (TypeError, ValueError):
-        return None
-
-
-def _is_number(text: str) -> bool:
-    try:
-        float(text)
-    except ValueError:
-        return False
-    return True
+    if text[:1] == "-" and text[1:].isdigit():
+        return int(text)
+    return None
 
 
 def _json_or_none(text: str) -> Any:
