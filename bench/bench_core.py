@@ -61,7 +61,9 @@ def main() -> int:
     counter = iter(range(10**9))
     try:
         raw("new-session", "-d", "-s", "keepalive", *SLEEP)  # a warm server for both sides
-        raw_start = median_ms(lambda: raw("new-session", "-d", "-s", f"raw-{next(counter)}", *SLEEP), options.repeat)
+        raw_start = median_ms(
+            lambda: raw("new-session", "-d", "-s", f"raw-{next(counter)}", *SLEEP), options.repeat
+        )
         ours_start = median_ms(lambda: sessions.start(f"s{next(counter)}"), options.repeat)
         raw("kill-server")
         time.sleep(0.2)
@@ -74,7 +76,12 @@ def main() -> int:
         raw_list = median_ms(lambda: raw("list-sessions", "-F", fmt), options.repeat)
         ours_list = median_ms(sessions.list, options.repeat)
         names = [f"claude-t{number}" for number in range(options.sessions)]
-        per_session = median_ms(lambda: [raw("has-session", "-t", f"={name}") for name in names], 3)
+
+        def poll_each() -> None:
+            for name in names:
+                raw("has-session", "-t", f"={name}")
+
+        per_session = median_ms(poll_each, 3)
     finally:
         raw("kill-server")
         shutil.rmtree(logs, ignore_errors=True)
@@ -82,10 +89,18 @@ def main() -> int:
     rows = [
         ("start", "`tmux new-session -d`", raw_start, ours_start, 3.0),
         (f"list, {options.sessions} live", "one `tmux list-sessions -F`", raw_list, ours_list, 2.0),
-        (f"list, {options.sessions} live", f"{options.sessions} x `tmux has-session`", per_session, ours_list, None),
+        (
+            f"list, {options.sessions} live",
+            f"{options.sessions} x `tmux has-session`",
+            per_session,
+            ours_list,
+            None,
+        ),
     ]
-    print(f"tmux {subprocess.run([tmux, '-V'], capture_output=True, text=True).stdout.strip()}, "
-          f"Python {sys.version.split()[0]}, median of {options.repeat}\n")
+    print(
+        f"tmux {subprocess.run([tmux, '-V'], capture_output=True, text=True).stdout.strip()}, "
+        f"Python {sys.version.split()[0]}, median of {options.repeat}\n"
+    )
     print("| operation | raw tmux baseline | baseline ms | jupyter-claude ms | ratio | target |")
     print("|---|---|---:|---:|---:|---|")
     for name, baseline, base_ms, ours_ms, target in rows:

@@ -32,7 +32,24 @@ _EXPORTS = {
     "TaskTable": ".widget",
 }
 
-__all__ = [*_EXPORTS, "__version__"]
+__all__ = [
+    "ClaudeSessions",
+    "ClaudeSessionsError",
+    "InvalidSetting",
+    "InvalidTaskId",
+    "NoCommandConfigured",
+    "Session",
+    "Task",
+    "TaskIndex",
+    "TaskTable",
+    "TmuxError",
+    "TmuxNotFound",
+    "TmuxUnreachable",
+    "__version__",
+    "is_valid_task_id",
+    "load_ipython_extension",
+    "validate_task_id",
+]
 
 if TYPE_CHECKING:
     from .errors import (

@@ -246,4 +246,3 @@ def write_prompt_file(name: str, cwd: str, prompt: str) -> Path:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(prompt, encoding="utf-8")
     return path
-

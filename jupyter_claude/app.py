@@ -112,7 +112,7 @@ class ClaudeExtension(ExtensionApp):
         return True
 
     async def stop_extension(self) -> None:
-        """Close every stream and stop the watcher (and their tmux control clients)."""
+        """Close every stream and stop the watcher."""
         streams: PaneStreams | None = self.settings.get("claude_streams")
         watcher: SessionWatcher | None = self.settings.get("claude_watcher")
         if streams is not None:

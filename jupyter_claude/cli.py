@@ -96,8 +96,10 @@ def build_parser() -> argparse.ArgumentParser:
     worktree = command("worktree", "the task worktrees: list, remove ID [--force]", _worktree)
     actions = worktree.add_subparsers(dest="worktree_command", metavar="ACTION", parser_class=_Parser)
     actions.required = True
-    for name, help_text in (("list", "every task worktree, its branch, commits ahead and session"),
-                            ("remove", "remove a task's worktree (the branch is kept)")):
+    for name, help_text in (
+        ("list", "every task worktree, its branch, commits ahead and session"),
+        ("remove", "remove a task's worktree (the branch is kept)"),
+    ):
         action = actions.add_parser(name, help=help_text, description=help_text)
         action.add_argument("--json", action="store_true", default=argparse.SUPPRESS, help="print JSON")
         if name == "remove":
@@ -113,7 +115,7 @@ def _start(args: argparse.Namespace, sessions: Any) -> int:
     session = sessions.start(args.id, cwd=args.cwd)
     terminal = None
     if not args.no_attach:
-        terminal = sessions.attach(args.id, headless=True if args.headless else None)
+        terminal = sessions.attach(args.id, headless=True if args.headless else None, session=session)
     if args.json:
         _print_json(
             {

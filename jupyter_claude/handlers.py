@@ -124,12 +124,6 @@ class ClaudeMixin:
         except ClaudeSessionsError as error:
             raise http_error(error) from None
 
-    async def call_gated(self, function: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """:meth:`call` for calls that create or kill sessions: never while a viewer's tmux
-        control client is connecting (tmux 3.3a would crash; see :mod:`jupyter_claude.stream`)."""
-        async with self.streams.gate:
-            return await self.call(function, *args, **kwargs)
-
     def write_error(self, status_code: int, **kwargs: Any) -> None:
         """Every error as ``{"error": code, "reason": sentence}``."""
         error = kwargs.get("exc_info", (None, None, None))[1]
@@ -220,7 +214,7 @@ def start_and_attach(
     session = sessions.start(task_id, cwd=cwd, command=command)
     if not attach:
         return session, None
-    return session, sessions.attach(task_id, bool(new_window), headless).to_json()
+    return session, sessions.attach(task_id, bool(new_window), headless, session=session).to_json()
 
 
 class TasksHandler(ClaudeAPIHandler):
@@ -267,7 +261,7 @@ class StartHandler(ClaudeAPIHandler):
         cwd = self.checked_cwd(self.option(body, "cwd", str))
         headless, new_window = self.option(body, "headless", bool), self.option(body, "new_window", bool)
         attach = self.option(body, "attach", bool, True) is not False
-        session, terminal = await self.call_gated(
+        session, terminal = await self.call(
             start_and_attach, self.sessions, task_id, cwd, command, attach, new_window, headless
         )
         self.watcher.poke()
@@ -288,7 +282,7 @@ class StopHandler(ClaudeAPIHandler):
     async def post(self, raw_id: str) -> None:
         """Kill the session (its log is kept)."""
         task_id = self.valid_id(raw_id)
-        stopped = await self.call_gated(self.sessions.stop, task_id)
+        stopped = await self.call(self.sessions.stop, task_id)
         self.watcher.poke()
         session = await self.call(self.sessions.status, task_id)
         self.finish({"stopped": stopped, "session": session.to_json()})
@@ -432,7 +426,7 @@ class StreamWebSocket(ClaudeWebSocket):
             self.streams.close(self.task_id, self)
 
     def on_close(self) -> None:
-        """Leave the stream; the last viewer's departure stops the control client."""
+        """Leave the stream; the last viewer's departure stops its log follower."""
         super().on_close()
         self.streams.close(self.task_id, self)
 

@@ -115,6 +115,7 @@ def derive_state(
 
 def screen_fields() -> dict[str, str]:
     """tmux formats that :func:`derive_state` needs, for the core's one listing call."""
+
     def search(option: str) -> str:
         # Search only when the session has a pattern: an empty regex would match every screen.
         return f"#{{?#{{{option}}},#{{C/r:#{{{option}}}}},0}}"

@@ -164,7 +164,7 @@ def _start(args: argparse.Namespace, sessions: ClaudeSessions) -> ClaudeOutput:
     session = sessions.start(args.id, cwd=args.cwd)
     terminal = None
     if not args.no_attach:
-        terminal = sessions.attach(args.id, headless=True if args.headless else None)
+        terminal = sessions.attach(args.id, headless=True if args.headless else None, session=session)
     verb = "started" if session.created else "re-used"
     text = f"{session.badge}  {session.name} {verb} in {session.cwd}"
     markup = (

@@ -407,10 +407,21 @@ class ClaudeSessions(LoggingConfigurable):
         self.log.info("stopped tmux session %s", name)
         return True
 
-    def attach(self, task_id: str, new_window: bool = False, headless: bool | None = None) -> TerminalResult:
-        """Open the user's own terminal on the task's session, or bring the attached one to the front."""
+    def attach(
+        self,
+        task_id: str,
+        new_window: bool = False,
+        headless: bool | None = None,
+        session: Session | None = None,
+    ) -> TerminalResult:
+        """Open the user's own terminal on the task's session, or bring the attached one to the front.
+
+        ``session``: the task's session when the caller has just had it from :meth:`start`,
+        which saves looking it up again.
+        """
         name = self.session_name(task_id)
-        session = self.status(task_id)
+        if session is None or session.name != name:
+            session = self.status(task_id)
         if session.state == "stopped":
             raise SessionNotFound(f"there is no session {name}: start task {task_id} first")
         result = open_terminal(

@@ -136,8 +136,10 @@ def is_no_server(error: TmuxError) -> bool:
     commands with "no current target".)
     """
     text = str(error)
-    return "no server running" in text or "no current target" in text or (
-        "error connecting to" in text and "No such file or directory" in text
+    return (
+        "no server running" in text
+        or "no current target" in text
+        or ("error connecting to" in text and "No such file or directory" in text)
     )
 
 

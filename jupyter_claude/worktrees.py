@@ -64,8 +64,12 @@ class WorktreeInfo:
     def to_json(self) -> dict[str, Any]:
         """JSON form."""
         return {
-            "id": self.task_id, "path": self.path, "branch": self.branch, "ahead": self.ahead,
-            "dirty": self.dirty, "exists": self.exists,
+            "id": self.task_id,
+            "path": self.path,
+            "branch": self.branch,
+            "ahead": self.ahead,
+            "dirty": self.dirty,
+            "exists": self.exists,
         }
 
 
@@ -79,7 +83,10 @@ def git(*args: str, cwd: str | Path) -> str:
     try:
         done = subprocess.run(
             ["git", "-C", str(cwd), *args],
-            capture_output=True, text=True, stdin=subprocess.DEVNULL, check=False,
+            capture_output=True,
+            text=True,
+            stdin=subprocess.DEVNULL,
+            check=False,
         )
     except FileNotFoundError as error:
         raise GitError("git is not installed or not on PATH") from error

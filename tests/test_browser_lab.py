@@ -308,6 +308,7 @@ def test_banner_when_tmux_is_missing(lab_without_tmux: LabServer, browser_page: 
 def notebook7(lab_server: LabServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[LabServer]:
     """A Notebook 7 server (``jupyter notebook``) on the same tasks, with its own tmux socket."""
     import notebook  # noqa: F401 - the test extra installs Notebook 7; a missing one is a failure
+
     server = LabServer(
         root=lab_server.root,
         home=tmp_path_factory.mktemp("notebook-home"),

@@ -12,7 +12,7 @@ import pytest
 
 from jupyter_claude import ClaudeSessions
 from jupyter_claude.logs import strip_ansi
-from jupyter_claude.stream import decode_output, screen_bytes
+from jupyter_claude.stream import replay_from, screen_bytes
 
 from .test_server_support import (  # noqa: F401  (fixtures)
     INVALID_IDS,
@@ -39,7 +39,7 @@ COUNTER = [
 
 
 def control_clients(tmux_socket: str) -> list[str]:
-    """The control-mode clients on the socket."""
+    """The control-mode clients on the socket (views follow the log: there must be none)."""
     out = tmux_run(tmux_socket, "list-clients", "-F", "#{client_control_mode} #{session_name}").stdout
     return [line for line in out.splitlines() if line.startswith("1 ")]
 
@@ -64,10 +64,11 @@ async def started(jp_fetch: Fetch, task_id: str = "42") -> None:
     raise AssertionError("the session printed nothing")
 
 
-def test_decode_output_and_screen_bytes() -> None:
-    assert decode_output(rb"\033[31mred\033[0m\015\012") == b"\x1b[31mred\x1b[0m\r\n"
-    assert decode_output(rb"back\134slash caf" + "é".encode()) == b"back\\slash caf" + "é".encode()
+def test_screen_bytes_and_replay() -> None:
     assert screen_bytes([b"a", b"b"], 1, 0) == b"a\r\nb\x1b[0m\x1b[1;2H"
+    assert replay_from(b"whole log\r\n", whole=True) == b"\x1b[0mwhole log\r\n"
+    # A tail cut from a longer log starts at the next line, so no half escape sequence is replayed.
+    assert replay_from(b"31mtail of a line\r\nnext\r\n", whole=False) == b"\x1b[0mnext\r\n"
 
 
 async def test_screen_then_live_bytes_in_order_with_colours(
@@ -96,7 +97,7 @@ async def test_two_viewers_share_one_reader_and_get_the_same_bytes(
     await read_frames(first, has(b"ready 42"))
     second = await jp_ws_fetch("claude", "42", "stream")
     await read_frames(second, has(b"ready 42"))
-    assert len(control_clients(tmux_socket)) == 1
+    assert control_clients(tmux_socket) == []
     assert len(jp_serverapp.web_app.settings["claude_streams"]) == 1
     payload = b"".join(f"\x1b[1mbyte-for-byte {n}\x1b[0m\n".encode() for n in range(50))
     print_in_pane(tmux_socket, "42", payload)
@@ -199,7 +200,9 @@ async def test_the_screen_keeps_the_pane_size(jp_fetch: Fetch, jp_ws_fetch: Any,
     ws = await jp_ws_fetch("claude", "42", "stream")
     await read_frames(ws, has(b"ready 42"))
     tmux_run(tmux_socket, "resize-window", "-t", "=claude-42:", "-x", "100", "-y", "30")
-    frames = await read_frames(ws, lambda frames: any(m.get("cols") == 100 for m in messages_of(frames)))
+    frames = await read_frames(
+        ws, lambda frames: any(m.get("cols") == 100 for m in messages_of(frames)), timeout=2.0
+    )
     assert {"type": "size", "cols": 100, "rows": 30} in messages_of(frames)
     ws.close()
 

@@ -179,7 +179,8 @@ def test_log_rotation(manager: ClaudeSessions) -> None:
     command = [
         sys.executable,
         "-c",
-        "import sys,time\nfor i in range(30):\n print(f'line {i:03d} ' + 'x'*90, flush=True); time.sleep(0.01)",
+        "import sys,time\nfor i in range(30):\n"
+        " print(f'line {i:03d} ' + 'x'*90, flush=True); time.sleep(0.01)",
     ]
     manager.start("42", command=command)
     wait_for(lambda: manager.status("42").state == "exited")
