@@ -78,7 +78,7 @@ class ClaudeExtension(ExtensionApp):
     load_other_extensions = True
 
     events_interval = Float(
-        0.5,
+        0.25,
         help="""Seconds between two checks of all sessions by the events watcher (one tmux call
         each, made only while someone listens on claude/events or a stream).""",
     ).tag(config=True)

@@ -1,7 +1,7 @@
 """The one watcher of all sessions: changes pushed to whoever listens, so badges flip without polling.
 
 While at least one listener is registered (an events websocket, a pane stream), a single task lists
-every session with one tmux invocation per tick (``interval``, 0.5 s by default) and compares the
+every session with one tmux invocation per tick (``interval``, 0.25 s by default in the server) and compares the
 result with the previous tick: a session that appeared or was respawned is "started", one whose
 command died is "exited" (with its code), one that vanished is "stopped", a change in the number of
 attached terminals is "attached", and any other change (agent state, command, pid) is "state".
