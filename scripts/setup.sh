@@ -31,5 +31,5 @@ if [ "$want_tests" = "--test" ]; then
     npm install --silent --no-audit --no-fund --prefix .cache/claude-code @anthropic-ai/claude-code
   fi
 else
-  .venv/bin/python -m pip install -q -e .
+  .venv/bin/python -m pip install -q -e ".[lab]"
 fi
