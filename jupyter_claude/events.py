@@ -1,8 +1,8 @@
 """The one watcher of all sessions: changes pushed to whoever listens, so badges flip without polling.
 
-While at least one listener is registered (an events websocket, a pane stream), a single task lists
-every session with one tmux invocation per tick (``interval``, 0.25 s by default in the server) and compares the
-result with the previous tick: a session that appeared or was respawned is "started", one whose
+While at least one listener is registered (an events websocket, a pane stream), a single task
+lists every session with one tmux invocation per tick (``interval``; 0.25 s in the server) and
+compares the result with the previous tick: a session that appeared or was respawned is "started", one whose
 command died is "exited" (with its code), one that vanished is "stopped", a change in the number of
 attached terminals is "attached", and any other change (agent state, command, pid) is "state".
 New listeners get a full snapshot first, taken by the same tick that feeds everyone else. With no

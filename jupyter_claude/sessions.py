@@ -325,17 +325,10 @@ class ClaudeSessions(LoggingConfigurable):
                     "-d",
                     "-s",
                     name,
-                    "-c",
-                    escape_format(directory),
-                    "-e",
-                    f"JUPYTER_CLAUDE_TASK_ID={task_id}",
-                    "-e",
-                    f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
                     "-P",
                     "-F",
                     "#{pane_pid}",
-                    "--",
-                    *self._launch_argv(argv),
+                    *self._spawn_args(task_id, directory, argv),
                 ],
                 ["set-option", "-p", "remain-on-exit", "on"],
                 ["set-option", "set-titles", "on"],
@@ -370,19 +363,7 @@ class ClaudeSessions(LoggingConfigurable):
         started_at = time.time()
         try:
             self.tmux.run(
-                [
-                    "respawn-pane",
-                    "-t",
-                    target,
-                    "-c",
-                    escape_format(directory),
-                    "-e",
-                    f"JUPYTER_CLAUDE_TASK_ID={task_id}",
-                    "-e",
-                    f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
-                    "--",
-                    *self._launch_argv(argv),
-                ],
+                ["respawn-pane", "-t", target, *self._spawn_args(task_id, directory, argv)],
                 ["pipe-pane", "-t", target, self._pipe_command(log)],
                 *self._metadata_commands(target, task_id, started_at, directory, argv),
             )
@@ -550,6 +531,15 @@ class ClaudeSessions(LoggingConfigurable):
         if not directory.is_dir():
             raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
         return str(directory)
+
+    def _spawn_args(self, task_id: str, directory: str, argv: Argv) -> Argv:
+        """What new-session and respawn-pane both take: directory, environment, command."""
+        return [
+            "-c", escape_format(directory),
+            "-e", f"JUPYTER_CLAUDE_TASK_ID={task_id}",
+            "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings()}",
+            "--", *self._launch_argv(argv),
+        ]  # fmt: skip
 
     def _launch_argv(self, argv: Argv) -> Argv:
         # The pane gets the tmux server's global environment, not ours: drop CLAUDECODE there too.
