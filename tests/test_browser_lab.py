@@ -96,6 +96,13 @@ def open_sidebar(page: Any, url: str) -> Any:
         page.mouse.down()
         page.mouse.move(400, box["y"] + box["height"] / 2, steps=5)
         page.mouse.up()
+    # Badges are pushed over claude/events: act only once that socket is open (its snapshot in),
+    # or a banner says why it cannot be.
+    ready = (
+        ".jp-ClaudeSessions-connection[data-connection='open'],"
+        " .jp-ClaudeSessions-banner[data-kind]:not([data-kind=''])"
+    )
+    panel.locator(ready).first.wait_for(state="attached", timeout=15_000)
     return panel
 
 
