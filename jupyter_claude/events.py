@@ -23,6 +23,7 @@ import functools
 import json
 import time
 from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -101,6 +102,9 @@ class SessionWatcher:
         self._wake: asyncio.Event | None = None
         self._last_error = ""
         self._reported_error = ""
+        # Its own thread: a tick must not queue behind the server's other blocking work (a page
+        # load fires dozens of contents requests into the default executor).
+        self._executor = ThreadPoolExecutor(max_workers=1, thread_name_prefix="jupyter-claude-events")
 
     @property
     def running(self) -> bool:
@@ -178,7 +182,7 @@ class SessionWatcher:
     async def _list(self) -> dict[str, Session] | None:
         loop = asyncio.get_running_loop()
         try:
-            sessions = await loop.run_in_executor(None, self.manager.list)
+            sessions = await loop.run_in_executor(self._executor, self.manager.list)
         except ClaudeSessionsError as error:
             # Report an error once, and only when the next tick fails too (tmux has brief
             # refusals, e.g. while a server whose last session was killed is exiting).
