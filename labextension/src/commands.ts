@@ -113,8 +113,9 @@ async function taskIdFrom(args: ReadonlyPartialJSONObject, title: string): Promi
 
 async function start(model: ClaudeModel, id: string, options: ICommandOptions) {
   try {
+    const since = model.pushes;
     const reply = await model.api.start(id);
-    model.updateSession(reply.session);
+    model.updateSession(reply.session, since);
     Notification.success(
       reply.started ? `Claude session ${id} started.` : `Claude session ${id} is already running.`,
       { autoClose: 4000 }
@@ -141,8 +142,9 @@ async function stop(model: ClaudeModel, id: string, options: ICommandOptions) {
     }
   }
   try {
+    const since = model.pushes;
     const reply = await model.api.stop(id);
-    model.updateSession(reply.session);
+    model.updateSession(reply.session, since);
     Notification.info(
       reply.stopped ? `Claude session ${id} stopped.` : `Claude session ${id} was not running.`,
       { autoClose: 4000 }

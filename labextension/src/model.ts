@@ -161,8 +161,23 @@ export class ClaudeModel implements IDisposable {
     return this._refreshing;
   }
 
-  /** Record a session returned by a REST reply (events may be lagging or down). */
-  updateSession(session: ISession): void {
+  /**
+   * How many pushes the events socket has delivered: take it before a REST
+   * request, hand it to `updateSession` with the reply.
+   */
+  get pushes(): number {
+    return this._pushes;
+  }
+
+  /**
+   * Record a session returned by a REST reply (events may be lagging or down).
+   * With `since`, a reply older than a push received meanwhile is dropped: the
+   * push is newer (e.g. a start reply arriving after the session was killed).
+   */
+  updateSession(session: ISession, since?: number): void {
+    if (since !== undefined && since !== this._pushes) {
+      return;
+    }
     this._sessions.set(session.id, session);
     this._changed.emit();
   }
@@ -186,11 +201,13 @@ export class ClaudeModel implements IDisposable {
 
   private async _fetchTasks(): Promise<void> {
     try {
+      const since = this._pushes;
       const reply = await this.api.listTasks();
       this._tasks = reply.tasks ?? [];
       this._problems = reply.problems ?? [];
       for (const task of this._tasks) {
-        if (task.session) {
+        // Pushed sessions are newer than this reply when a push came meanwhile.
+        if (task.session && since === this._pushes) {
           this._sessions.set(task.id, task.session);
         }
       }
@@ -203,6 +220,7 @@ export class ClaudeModel implements IDisposable {
   }
 
   private _onEvent(_: EventsConnection, change: ISessionEvent): void {
+    this._pushes += 1;
     if (change.event === 'snapshot') {
       this._sessions = new Map(change.sessions.map(s => [s.id, s]));
       // The events route answered, so the extension is there: after a server
@@ -230,6 +248,7 @@ export class ClaudeModel implements IDisposable {
   private _sessions = new Map<string, ISession>();
   private _banner: IBanner | null = null;
   private _loaded = false;
+  private _pushes = 0;
   private _seenSnapshot = false;
   private _refreshing: Promise<void> | null = null;
   private _disposed = false;
