@@ -15,6 +15,7 @@ import os
 import shutil
 import sys
 import time
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -41,7 +42,7 @@ from .hooks import (
 )
 from .ids import is_valid_task_id, validate_task_id
 from .logs import TaskLog
-from .tasks import TaskIndex, load_tasks
+from .tasks import Task, TaskIndex, load_tasks
 from .terminal import TerminalResult, open_terminal
 from .tmux import (
     TmuxServer,
@@ -465,14 +466,12 @@ class ClaudeSessions(LoggingConfigurable):
         A session with no task file is listed too (``path`` None). One tmux call.
         """
         index = self.tasks()
-        sessions = {session.id: session for session in self.list()}
         rows: list[dict[str, Any]] = []
-        for task in index.tasks:
-            session = sessions.pop(task.id, None) if task.valid else None
-            if session is None and task.valid:
-                session = Session(id=task.id, name=self.session_prefix + task.id)
-            rows.append({**task.to_json(), "session": session.to_json() if session else None})
-        for session in sessions.values():
+        for task, session in pair_tasks_with_sessions(index.tasks, self.list(), self.session_prefix):
+            if task is not None:
+                rows.append({**task.to_json(), "session": session.to_json() if session else None})
+                continue
+            assert session is not None
             rows.append(
                 {
                     "id": session.id,
@@ -576,6 +575,22 @@ class ClaudeSessions(LoggingConfigurable):
             # splits off later are not mistaken for the task's command.
             commands.append(["set-option", "-F", OPTION_PANE, "#{pane_id}"])
         return commands
+
+
+def pair_tasks_with_sessions(
+    tasks: Iterable[Task], sessions: Iterable[Session], prefix: str
+) -> list[tuple[Task | None, Session | None]]:
+    """Each task with its session (a stopped one when none runs; None for an invalid id), then
+    each session that has no task file (with task None): what every task table shows."""
+    by_id = {session.id: session for session in sessions}
+    pairs: list[tuple[Task | None, Session | None]] = []
+    for task in tasks:
+        if not task.valid:
+            pairs.append((task, None))
+            continue
+        pairs.append((task, by_id.pop(task.id, None) or Session(id=task.id, name=prefix + task.id)))
+    pairs.extend((None, session) for session in by_id.values())
+    return pairs
 
 
 def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -> tuple[list[Session], bool]:

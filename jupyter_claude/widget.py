@@ -112,13 +112,13 @@ def merge_items(
     prefix: str = "claude-",
 ) -> dict[str, TaskItem]:
     """Tasks merged with their sessions (sessions without a task file become rows too), by id."""
-    from .sessions import Session
+    from .sessions import pair_tasks_with_sessions
 
-    by_id = {session.id: session for session in sessions}
     items: dict[str, TaskItem] = {}
-    for task in tasks.tasks if tasks is not None else []:
-        message, is_error = messages.get(task.id, ("", False))
-        if not task.valid:
+    for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
+        item_id = task.id if task is not None else session.id if session is not None else ""
+        message, is_error = messages.get(item_id, ("", False))
+        if task is not None and session is None:
             items[task.id] = TaskItem(
                 id=task.id,
                 title=task.title,
@@ -132,29 +132,27 @@ def merge_items(
                 message=task.invalid_reason or "",
                 message_is_error=True,
             )
-            continue
-        session = by_id.pop(task.id, None) or Session(id=task.id, name=prefix + task.id)
-        items[task.id] = TaskItem(
-            id=task.id,
-            title=task.title,
-            status=task.status,
-            priority=task.priority,
-            path=task.path,
-            state=session.state,
-            badge=session.badge,
-            message=message,
-            message_is_error=is_error,
-        )
-    for session in by_id.values():
-        message, is_error = messages.get(session.id, ("", False))
-        items[session.id] = TaskItem(
-            id=session.id,
-            title=session.id,
-            state=session.state,
-            badge=session.badge,
-            message=message,
-            message_is_error=is_error,
-        )
+        elif task is not None and session is not None:
+            items[task.id] = TaskItem(
+                id=task.id,
+                title=task.title,
+                status=task.status,
+                priority=task.priority,
+                path=task.path,
+                state=session.state,
+                badge=session.badge,
+                message=message,
+                message_is_error=is_error,
+            )
+        elif session is not None:
+            items[session.id] = TaskItem(
+                id=session.id,
+                title=session.id,
+                state=session.state,
+                badge=session.badge,
+                message=message,
+                message_is_error=is_error,
+            )
     return items
 
 

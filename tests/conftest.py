@@ -17,6 +17,35 @@ from jupyter_claude import ClaudeSessions
 
 pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.agent_fakes"]
 
+#: Ids the core must reject: every front end's tests use this list.
+INVALID_IDS = [
+    "../x",
+    "a.b",
+    "a:b",
+    "-t",
+    "x#(touch f)",
+    "$1",
+    "a b",
+    "42\n",
+    "٤٢",
+    "",
+    "a" * 65,
+    "_x",
+    "a/b",
+    "=a",
+    "a;b",
+    "%1",
+    "@1",
+    "a\x00b",
+    "ａ",
+]
+
+#: The keys of Session.to_json(), exactly.
+SESSION_KEYS = {
+    "id", "name", "running", "state", "exit_status", "attached_clients", "started_at", "command",
+    "cwd", "pid", "agent", "branch", "worktree", "ahead",
+}  # fmt: skip
+
 #: A harmless long-running command for sessions that should stay alive.
 SLEEPER = [sys.executable, "-c", "import time; print('ready {id}', flush=True); time.sleep(600)"]
 

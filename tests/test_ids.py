@@ -13,6 +13,8 @@ from hypothesis import strategies as st
 from jupyter_claude import ClaudeSessions, InvalidTaskId, is_valid_task_id, validate_task_id
 from jupyter_claude import tmux as tmux_module
 
+from .conftest import INVALID_IDS
+
 ALLOWED_FIRST = set(string.ascii_letters + string.digits)
 ALLOWED_REST = ALLOWED_FIRST | {"_", "-"}
 
@@ -26,35 +28,7 @@ def oracle(value: str) -> bool:
     )
 
 
-@pytest.mark.parametrize("value", ["42", "TASK-20250516T024757", "fix_login-2", "a", "9" * 64])
-def test_accepts(value: str) -> None:
-    assert validate_task_id(value) == value
-
-
-@pytest.mark.parametrize(
-    "value",
-    [
-        "../x",
-        "a.b",
-        "a:b",
-        "-t",
-        "x#(touch f)",
-        "$1",
-        "a b",
-        "42\n",
-        "٤٢",
-        "",
-        "a" * 65,
-        "_x",
-        "a/b",
-        "=a",
-        "a;b",
-        "%1",
-        "@1",
-        "a\x00b",
-        "ａ",
-    ],
-)
+@pytest.mark.parametrize("value", INVALID_IDS)
 def test_rejects_with_the_rule(value: str) -> None:
     with pytest.raises(InvalidTaskId) as caught:
         validate_task_id(value)

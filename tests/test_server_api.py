@@ -12,8 +12,8 @@ from tornado.httpclient import HTTPClientError
 
 from jupyter_claude import ClaudeSessions
 
+from .conftest import INVALID_IDS, SESSION_KEYS
 from .test_server_support import (  # noqa: F401  (fixtures)
-    INVALID_IDS,
     POST_ROUTES,
     REST_ROUTES,
     Fetch,
@@ -27,19 +27,6 @@ from .test_server_support import (  # noqa: F401  (fixtures)
     server_config,
     tmux_run,
 )
-
-SESSION_KEYS = {
-    "id",
-    "name",
-    "running",
-    "state",
-    "exit_status",
-    "attached_clients",
-    "started_at",
-    "command",
-    "cwd",
-    "pid",
-}
 
 
 @pytest.fixture

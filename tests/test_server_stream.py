@@ -14,8 +14,8 @@ from jupyter_claude import ClaudeSessions
 from jupyter_claude.logs import strip_ansi
 from jupyter_claude.stream import replay_from, screen_bytes
 
+from .conftest import INVALID_IDS
 from .test_server_support import (  # noqa: F401  (fixtures)
-    INVALID_IDS,
     Fetch,
     body,
     collect,

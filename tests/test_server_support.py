@@ -25,28 +25,6 @@ from .conftest import SLEEPER
 
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
-#: Ids the core rejects (the list of tests/test_ids.py).
-INVALID_IDS = [
-    "../x",
-    "a.b",
-    "a:b",
-    "-t",
-    "x#(touch f)",
-    "$1",
-    "a b",
-    "42\n",
-    "٤٢",
-    "",
-    "a" * 65,
-    "_x",
-    "a/b",
-    "=a",
-    "a;b",
-    "%1",
-    "@1",
-    "a\x00b",
-    "ａ",
-]
 
 REST_ROUTES = [("GET", "status"), ("POST", "start"), ("POST", "stop"), ("POST", "attach"), ("GET", "log")]
 POST_ROUTES = ["start", "stop", "attach"]

@@ -17,7 +17,7 @@ from traitlets.config import Config
 from jupyter_claude import ClaudeSessions, InvalidSetting, TmuxNotFound, TmuxUnreachable
 from jupyter_claude.sessions import Session
 
-from .conftest import SLEEPER
+from .conftest import SESSION_KEYS, SLEEPER
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
@@ -48,22 +48,7 @@ def test_start_creates_one_detached_session(
     server = witness(tmux_socket)
     assert [s.session_name for s in server.sessions] == ["claude-42"]
     assert server.sessions[0].session_attached == "0"
-    assert set(session.to_json()) == {
-        "id",
-        "name",
-        "running",
-        "state",
-        "exit_status",
-        "attached_clients",
-        "started_at",
-        "command",
-        "cwd",
-        "pid",
-        "agent",
-        "branch",
-        "worktree",
-        "ahead",
-    }
+    assert set(session.to_json()) == SESSION_KEYS
 
 
 def test_second_start_reuses(manager: ClaudeSessions, tmux_socket: str) -> None:
