@@ -28,6 +28,11 @@ def oracle(value: str) -> bool:
     )
 
 
+@pytest.mark.parametrize("value", ["42", "TASK-20250516T024757", "fix_login-2", "a", "9" * 64])
+def test_accepts(value: str) -> None:
+    assert validate_task_id(value) == value
+
+
 @pytest.mark.parametrize("value", INVALID_IDS)
 def test_rejects_with_the_rule(value: str) -> None:
     with pytest.raises(InvalidTaskId) as caught:
