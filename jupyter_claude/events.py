@@ -8,11 +8,13 @@ attached terminals is "attached", and any other change (agent state, command, pi
 New listeners get a full snapshot first, taken by the same tick that feeds everyone else. With no
 listener left the task stops, and tmux is not touched at all.
 
-The server's own start/stop/attach wake the watcher at once (:meth:`SessionWatcher.poke`); changes
-made elsewhere (the CLI, a notebook, ``tmux kill-session``) are seen by the next tick. A tmux
-control-mode client would announce session creation and kills sooner, but tmux 3.3a crashes the
-whole server when a notification reaches a control client that is still connecting (tmux pull
-request 4980), so the watcher keeps no such client; only the pane streams use one, carefully.
+The server's own start and stop are told to listeners at once and become the baseline the next tick
+compares with (:meth:`SessionWatcher.note`), so a session the server started and someone killed
+before the next tick still gets its "stopped"; a tick whose listing began before such a change is
+discarded and listed again. Changes made elsewhere (the CLI, a notebook, ``tmux kill-session``) are
+seen by the next tick. A tmux control-mode client would announce them sooner, but tmux 3.3a crashes
+the whole server when a notification reaches a control client that is still connecting (tmux pull
+request 4980), so nothing here keeps such a client.
 """
 
 from __future__ import annotations
@@ -99,6 +101,10 @@ class SessionWatcher:
         self._listeners: list[Listener] = []
         self._joining: list[Listener] = []
         self._task: asyncio.Task[None] | None = None
+        #: The last listing (by session name) with the server's own changes since applied.
+        self._previous: dict[str, Session] | None = None
+        #: Counts :meth:`note` calls: a listing begun before one may predate the change.
+        self._notes = 0
         self._wake: asyncio.Event | None = None
         self._last_error = ""
         self._reported_error = ""
@@ -126,6 +132,24 @@ class SessionWatcher:
 
         return unlisten
 
+    def note(self, session: Session) -> None:
+        """Tell listeners now of a change the server made (``session`` as start or status returned it).
+
+        The change also becomes the baseline of the next tick: without it, a session started and
+        killed between two ticks would never be seen, and a browser would keep the "running" that the
+        start reply gave it.
+        """
+        if self._previous is not None:
+            before = self._previous.pop(session.name, None)
+            if session.state != "stopped":
+                self._previous[session.name] = session
+            self._notes += 1
+            self._dispatch_changes(
+                {} if before is None else {session.name: before},
+                {} if session.state == "stopped" else {session.name: session},
+            )
+        self.poke()
+
     def poke(self) -> None:
         """Tick now rather than at the end of the interval (a session probably changed)."""
         if self._wake is not None:
@@ -148,20 +172,22 @@ class SessionWatcher:
             self._task = asyncio.ensure_future(self._run())
 
     async def _run(self) -> None:
-        previous: dict[str, Session] | None = None
+        self._previous = None
         assert self._wake is not None
         wake = self._wake
         try:
             while self._listeners or self._joining:
                 wake.clear()
                 started = time.monotonic()
+                notes = self._notes
                 current = await self._list()
-                if current is not None:
+                if current is not None and notes != self._notes:
+                    wake.set()  # listed before a change the server made: list again
+                elif current is not None:
                     self.ticks += 1
-                    if previous is not None:
-                        for event in changes(previous, current):
-                            self._dispatch(event, self._listeners)
-                    previous = current
+                    if self._previous is not None:
+                        self._dispatch_changes(self._previous, current)
+                    self._previous = current
                     if self._joining:
                         joining, self._joining = self._joining, []
                         self._listeners.extend(joining)
@@ -174,6 +200,7 @@ class SessionWatcher:
                 if pause > 0:
                     await asyncio.sleep(pause)
         finally:
+            self._previous = None
             if self._listeners or self._joining:
                 # Someone arrived while we were shutting down: carry on with a fresh task.
                 self._wake = asyncio.Event()
@@ -197,6 +224,10 @@ class SessionWatcher:
             return None
         self._last_error = self._reported_error = ""
         return {session.name: session for session in sessions}
+
+    def _dispatch_changes(self, previous: dict[str, Session], current: dict[str, Session]) -> None:
+        for event in changes(previous, current):
+            self._dispatch(event, self._listeners)
 
     def _dispatch(self, event: SessionEvent, listeners: list[Listener]) -> None:
         for listener in list(listeners):

@@ -264,7 +264,7 @@ class StartHandler(ClaudeAPIHandler):
         session, terminal = await self.call(
             start_and_attach, self.sessions, task_id, cwd, command, attach, new_window, headless
         )
-        self.watcher.poke()
+        self.watcher.note(session)
         self.finish({"started": session.created, "session": session.to_json(), "terminal": terminal})
 
     @web.authenticated
@@ -283,8 +283,8 @@ class StopHandler(ClaudeAPIHandler):
         """Kill the session (its log is kept)."""
         task_id = self.valid_id(raw_id)
         stopped = await self.call(self.sessions.stop, task_id)
-        self.watcher.poke()
         session = await self.call(self.sessions.status, task_id)
+        self.watcher.note(session)
         self.finish({"stopped": stopped, "session": session.to_json()})
 
     @web.authenticated

@@ -6,5 +6,6 @@ cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test
 export JUPYTER_CLAUDE_TEST_CLAUDE_BIN="$PWD/.cache/claude-code/node_modules/.bin/claude"
 .venv/bin/ruff check jupyter_claude tests bench
+.venv/bin/ruff format --check jupyter_claude tests bench
 .venv/bin/mypy
 .venv/bin/python -m pytest "$@"

@@ -103,14 +103,14 @@ class TestCommandLineSettings:
         return [
             '--ClaudeSessions.command=["sh", "-c", "echo from-argv {id}; sleep 60"]',
             "--ClaudeSessions.session_prefix=cc-",
-            "--ClaudeExtension.events_interval=0.25",
+            "--ClaudeExtension.events_interval=0.3",
         ]
 
     async def test_settings_apply(self, jp_serverapp: Any, jp_fetch: Fetch) -> None:
         manager = jp_serverapp.web_app.settings["claude_sessions"]
         assert manager.command == ["sh", "-c", "echo from-argv {id}; sleep 60"]
         assert manager.session_prefix == "cc-"
-        assert jp_serverapp.web_app.settings["claude_watcher"].interval == 0.25
+        assert jp_serverapp.web_app.settings["claude_watcher"].interval == 0.3
         answer = body(await post(jp_fetch, "claude", "42", "start"))
         assert answer["session"]["name"] == "cc-42" and answer["session"]["command"][-1].startswith("echo")
 

@@ -7,6 +7,8 @@ import json
 import os
 import pty
 import subprocess
+import threading
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -116,6 +118,36 @@ async def test_external_kill_is_pushed_within_a_second(
     await read_frames(ws, lambda frames: len(frames) >= 1)
     assert tmux_run(tmux_socket, "kill-session", "-t", "=claude-2").returncode == 0
     await read_frames(ws, event_for("2", "stopped"), timeout=1.0)
+    ws.close()
+
+
+async def test_a_session_started_here_and_killed_before_the_next_tick_is_stopped(
+    jp_fetch: Fetch, jp_ws_fetch: Any, watcher: Any, tmux_socket: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The race that once left a badge 🟢: the tick that could have seen the new session had listed
+    before it was created, and the session was killed before the next tick. Slowing the listing down
+    makes that order certain here."""
+    listing = threading.Event()
+    real_list = watcher.manager.list
+
+    def slow_list() -> Any:
+        sessions = real_list()
+        listing.set()
+        time.sleep(0.4)
+        return sessions
+
+    ws = await jp_ws_fetch("claude", "events")
+    await read_frames(ws, lambda frames: len(frames) >= 1)
+    monkeypatch.setattr(watcher.manager, "list", slow_list)
+    watcher.poke()
+    await wait_until(listing.is_set)
+    await post(jp_fetch, "claude", "2", "start", payload={"headless": True})
+    assert tmux_run(tmux_socket, "kill-session", "-t", "=claude-2").returncode == 0
+    frames = await read_frames(ws, event_for("2", "stopped", state="stopped"), timeout=3.0)
+    assert [(m["event"], m["session"]["state"]) for m in events(frames)] == [
+        ("started", "running"),
+        ("stopped", "stopped"),
+    ]
     ws.close()
 
 
