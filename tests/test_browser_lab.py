@@ -225,6 +225,37 @@ def test_run_log_and_stop(lab_server: LabServer, browser_page: Any) -> None:
     screenshot(page, "lab-stopped")
 
 
+def test_log_view_draws_with_the_panes_size(lab_server: LabServer, browser_page: Any) -> None:
+    """A full-screen agent draws for tmux's columns and rows, so the log view takes the pane's size
+    (not the tab's), follows a resize, and scrolls when the pane is wider than the tab."""
+    from playwright.sync_api import expect
+
+    page, task_id = browser_page, "42"
+    lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")  # left by an earlier scenario
+    open_sidebar(page, lab_server.lab_url())
+    row(page, task_id).locator("button[data-action='run']").click()
+    expect(badge(page, task_id)).to_have_attribute("data-state", "running", timeout=3_000)
+    shown = lab_server.tmux(
+        "display-message", "-p", "-t", f"=claude-{task_id}:", "#{pane_width} #{pane_height}"
+    )
+    cols, rows = shown.stdout.split()
+
+    row(page, task_id).locator("button[data-action='log']").click()
+    terminal = page.locator(f"#jp-claude-log-{task_id} .jp-ClaudeLog-terminal")
+    expect(terminal).to_have_attribute("data-cols", cols)
+    expect(terminal.locator(".xterm-rows > div")).to_have_count(int(rows))
+
+    resized = lab_server.tmux("resize-window", "-t", f"=claude-{task_id}:", "-x", "250", "-y", "40")
+    assert resized.returncode == 0, resized.stderr
+    expect(terminal).to_have_attribute("data-cols", "250", timeout=3_000)
+    expect(terminal).to_have_attribute("data-rows", "40")
+    expect(terminal.locator(".xterm-rows > div")).to_have_count(40)
+    scroll_width, client_width = terminal.evaluate("node => [node.scrollWidth, node.clientWidth]")
+    assert scroll_width > client_width, "a pane wider than the tab scrolls sideways"
+    screenshot(page, "lab-log-pane-size")
+    lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
+
+
 def test_session_killed_from_outside_flips_its_badge(lab_server: LabServer, browser_page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -1,9 +1,10 @@
 /**
  * The log view: a read-only xterm.js terminal in a main area tab, fed by the
  * `claude/{id}/stream` websocket (binary frames are terminal bytes, text
- * frames JSON control messages). It follows the tab's size, reconnects with
- * backoff if the server goes away, and picks up again when the task's
- * session is started anew.
+ * frames JSON control messages). It takes the pane's size from the stream, so
+ * a full-screen program is drawn with tmux's columns and rows (the tab scrolls
+ * when the pane is bigger), reconnects with backoff if the server goes away,
+ * and picks up again when the task's session is started anew.
  */
 import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
@@ -108,14 +109,22 @@ export class ClaudeLogView extends Widget {
     this._term.focus();
   }
 
-  /** Fit the terminal to the tab on the next frame (sizes settle after layout). */
+  /** The pane's columns and rows as the stream last reported them. */
+  get paneSize(): { cols: number; rows: number } | null {
+    return this._paneSize;
+  }
+
+  /**
+   * Fit the terminal to the tab on the next frame (sizes settle after layout),
+   * until the stream says how big the pane is: from then on the pane decides.
+   */
   private _scheduleFit(): void {
-    if (this._fitFrame) {
+    if (this._fitFrame || this._paneSize) {
       return;
     }
     this._fitFrame = requestAnimationFrame(() => {
       this._fitFrame = 0;
-      if (!this._opened || this.isDisposed || !this.isVisible) {
+      if (!this._opened || this.isDisposed || !this.isVisible || this._paneSize) {
         return;
       }
       const { offsetWidth, offsetHeight } = this._terminalNode;
@@ -183,6 +192,13 @@ export class ClaudeLogView extends Widget {
       console.warn('jupyter-claude: ignoring a malformed control frame', text);
       return;
     }
+    if (data?.type === 'size') {
+      const { cols, rows } = data;
+      if (Number.isInteger(cols) && Number.isInteger(rows) && cols > 0 && rows > 0) {
+        this._setPaneSize(cols, rows);
+      }
+      return;
+    }
     if (data?.type === 'exit') {
       this._ended = true;
       const message = endedMessage(data.session ?? null);
@@ -191,6 +207,17 @@ export class ClaudeLogView extends Widget {
       if (data.session) {
         this.model.updateSession(data.session);
       }
+    }
+  }
+
+  /** Draw with the pane's geometry: cursor moves and wraps land where tmux put them. */
+  private _setPaneSize(cols: number, rows: number): void {
+    this._paneSize = { cols, rows };
+    this._terminalNode.classList.add('jp-mod-paneSized');
+    this._terminalNode.dataset.cols = String(cols);
+    this._terminalNode.dataset.rows = String(rows);
+    if (this._term.cols !== cols || this._term.rows !== rows) {
+      this._term.resize(cols, rows);
     }
   }
 
@@ -243,6 +270,7 @@ export class ClaudeLogView extends Widget {
   private _timer = 0;
   private _delay = FIRST_DELAY;
   private _fitFrame = 0;
+  private _paneSize: { cols: number; rows: number } | null = null;
 }
 
 /** The main area tab around a log view, with id `jp-claude-log-ID`. */
