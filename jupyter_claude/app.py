@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import ast
 import ipaddress
+import os
 import socket
 from typing import Any
 
@@ -104,8 +105,12 @@ class ClaudeExtension(ExtensionApp):
         self.handlers.extend(default_handlers)
 
     def warn_if_exposed(self, ip: str) -> bool:
-        """Warn when the server listens on a non-loopback address; True when it does."""
-        if is_loopback(ip):
+        """Warn when the server listens on a non-loopback address; True when it does.
+
+        A server spawned by JupyterHub (it has the hub's API token) is reached through the hub's
+        login, which is what the warning asks for, so it stays quiet there.
+        """
+        if is_loopback(ip) or os.environ.get("JUPYTERHUB_API_TOKEN"):
             return False
         log = self.serverapp.log if self.serverapp is not None else self.log
         log.warning(EXPOSED_WARNING, ip)

@@ -112,10 +112,9 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def _start(args: argparse.Namespace, sessions: Any) -> int:
-    session = sessions.start(args.id, cwd=args.cwd)
-    terminal = None
-    if not args.no_attach:
-        terminal = sessions.attach(args.id, headless=True if args.headless else None, session=session)
+    session, terminal = sessions.start_and_attach(
+        args.id, args.cwd, attach=not args.no_attach, headless=True if args.headless else None
+    )
     if args.json:
         _print_json(
             {

@@ -33,7 +33,7 @@ from .stream import run_blocking
 
 if TYPE_CHECKING:
     from .events import SessionEvent, SessionWatcher
-    from .sessions import ClaudeSessions, Session
+    from .sessions import ClaudeSessions
     from .stream import PaneStreams
 
 AUTH_RESOURCE = "jupyter_claude:sessions"
@@ -201,22 +201,6 @@ class ClaudeAPIHandler(ClaudeMixin, APIHandler):
         )
 
 
-def start_and_attach(
-    sessions: ClaudeSessions,
-    task_id: str,
-    cwd: str | None,
-    command: list[str] | None,
-    attach: bool,
-    new_window: bool | None,
-    headless: bool | None,
-) -> tuple[Session, dict[str, Any] | None]:
-    """What ``POST start`` does, in one trip off the event loop: start, then attach if asked."""
-    session = sessions.start(task_id, cwd=cwd, command=command)
-    if not attach:
-        return session, None
-    return session, sessions.attach(task_id, bool(new_window), headless, session=session).to_json()
-
-
 class TasksHandler(ClaudeAPIHandler):
     """``GET claude/tasks``: task files merged with live sessions."""
 
@@ -262,10 +246,22 @@ class StartHandler(ClaudeAPIHandler):
         headless, new_window = self.option(body, "headless", bool), self.option(body, "new_window", bool)
         attach = self.option(body, "attach", bool, True) is not False
         session, terminal = await self.call(
-            start_and_attach, self.sessions, task_id, cwd, command, attach, new_window, headless
+            self.sessions.start_and_attach,
+            task_id,
+            cwd,
+            command,
+            attach=attach,
+            new_window=bool(new_window),
+            headless=headless,
         )
         self.watcher.note(session)
-        self.finish({"started": session.created, "session": session.to_json(), "terminal": terminal})
+        self.finish(
+            {
+                "started": session.created,
+                "session": session.to_json(),
+                "terminal": terminal.to_json() if terminal else None,
+            }
+        )
 
     @web.authenticated
     @authorized

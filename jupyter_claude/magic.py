@@ -161,10 +161,9 @@ def _fail(message: str) -> None:
 
 
 def _start(args: argparse.Namespace, sessions: ClaudeSessions) -> ClaudeOutput:
-    session = sessions.start(args.id, cwd=args.cwd)
-    terminal = None
-    if not args.no_attach:
-        terminal = sessions.attach(args.id, headless=True if args.headless else None, session=session)
+    session, terminal = sessions.start_and_attach(
+        args.id, args.cwd, attach=not args.no_attach, headless=True if args.headless else None
+    )
     verb = "started" if session.created else "re-used"
     text = f"{session.badge}  {session.name} {verb} in {session.cwd}"
     markup = (

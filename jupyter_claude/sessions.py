@@ -417,6 +417,23 @@ class ClaudeSessions(LoggingConfigurable):
         self.log.info("attach %s: %s", name, result.to_json())
         return result
 
+    def start_and_attach(
+        self,
+        task_id: str,
+        cwd: str | None = None,
+        command: list[str] | None = None,
+        *,
+        attach: bool = True,
+        new_window: bool = False,
+        headless: bool | None = None,
+    ) -> tuple[Session, TerminalResult | None]:
+        """What "Run" does everywhere (REST, CLI, magic): start or re-use the session, then open or
+        focus the user's terminal on it unless ``attach`` is False (no terminal result then)."""
+        session = self.start(task_id, cwd=cwd, command=command)
+        if not attach:
+            return session, None
+        return session, self.attach(task_id, new_window, headless, session=session)
+
     def status(self, task_id: str) -> Session:
         """The task's session, or a stopped Session when there is none."""
         name = self.session_name(task_id)

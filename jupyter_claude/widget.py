@@ -743,7 +743,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 failed = False
                 if self.open_terminal:
                     try:
-                        message += "; " + terminal_text(self.sessions.attach(task_id))
+                        message += "; " + terminal_text(self.sessions.attach(task_id, session=session))
                     except Exception as error:  # the session runs; only the terminal failed
                         message += f"; could not open a terminal: {_error_text(error)}"
                         failed = True

@@ -17,6 +17,7 @@ import os
 import re
 import shutil
 import sys
+import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -116,14 +117,26 @@ def badge(page: Any, task_id: str) -> Any:
     return row(page, task_id).locator(".jp-ClaudeSessions-badge")
 
 
-def dismiss_toasts(page: Any) -> None:
-    """Close the notification toasts, so screenshots show the panel and not "session started"."""
-    for button in page.locator(".Toastify__toast .jp-toast-closeButton, .Toastify__close-button").all():
-        try:
-            button.click(timeout=1_000)
-        except Exception:  # a toast may close by itself meanwhile
-            pass
-    page.locator(".Toastify__toast").first.wait_for(state="detached", timeout=10_000)
+def dismiss_toasts(page: Any, quiet: float = 0.5, timeout: float = 15) -> None:
+    """Close the notification toasts, so screenshots show the panel and not "session started".
+
+    A REST reply's toast may come just after the pushed badge the test waited for: close toasts
+    until none has been on screen for ``quiet`` seconds.
+    """
+    toasts = page.locator(".Toastify__toast")
+    close_buttons = page.locator(".Toastify__toast .jp-toast-closeButton, .Toastify__close-button")
+    deadline = time.monotonic() + timeout
+    calm_since = time.monotonic()
+    while time.monotonic() - calm_since < quiet:
+        assert time.monotonic() < deadline, f"toasts still open after {timeout} s: {toasts.all_inner_texts()}"
+        if toasts.count():
+            for button in close_buttons.all():
+                try:
+                    button.click(timeout=500)
+                except Exception:  # it may close by itself meanwhile
+                    pass
+            calm_since = time.monotonic()
+        page.wait_for_timeout(100)
 
 
 def docs_screenshot(page: Any, name: str) -> None:

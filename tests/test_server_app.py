@@ -87,6 +87,13 @@ class TestExposedServer:
         warning = next(line for line in capfd.readouterr().err.splitlines() if "loopback" in line)
         assert "jupyter-claude: this server listens on '0.0.0.0'" in warning
 
+    def test_quiet_when_spawned_by_jupyterhub(self, monkeypatch: pytest.MonkeyPatch) -> None:
+        """The hub's login guards a spawned server (DockerSpawner and KubeSpawner bind 0.0.0.0)."""
+        extension = ClaudeExtension()
+        assert extension.warn_if_exposed("0.0.0.0") is True
+        monkeypatch.setenv("JUPYTERHUB_API_TOKEN", "token-of-a-spawned-server")
+        assert extension.warn_if_exposed("0.0.0.0") is False
+
 
 def test_no_warning_on_loopback(capfd: pytest.CaptureFixture[str], jp_serverapp: Any) -> None:
     assert jp_serverapp.ip in ("localhost", "127.0.0.1")

@@ -621,6 +621,21 @@ def test_headless(
         assert fakes.calls("xterm") == []
 
 
+def test_start_and_attach_is_run_everywhere(
+    manager: ClaudeSessions, fakes: FakePrograms, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The one "Run" of REST, CLI and magic: start, then a terminal unless told not to."""
+    use_host(monkeypatch, make_host(fakes, "linux", X11, ("xterm",)))
+    session, terminal = manager.start_and_attach(TASK, attach=False)
+    assert session.created and session.running and terminal is None
+    again, terminal = manager.start_and_attach(TASK)
+    assert not again.created and again.pid == session.pid
+    assert terminal is not None and terminal.launched and terminal.terminal == "xterm"
+    fakes.wait_for("xterm")
+    _, quiet = manager.start_and_attach(TASK, headless=True)
+    assert quiet is not None and not quiet.launched and quiet.reason == "headless mode: no terminal is opened"
+
+
 def test_environment_variable_overrides_the_setting(
     manager: ClaudeSessions, fakes: FakePrograms, monkeypatch: pytest.MonkeyPatch
 ) -> None:
