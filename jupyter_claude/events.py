@@ -139,11 +139,11 @@ class SessionWatcher:
         killed between two ticks would never be seen, and a browser would keep the "running" that the
         start reply gave it.
         """
+        self._notes += 1  # a listing under way may predate the change (a joiner's snapshot too)
         if self._previous is not None:
             before = self._previous.pop(session.name, None)
             if session.state != "stopped":
                 self._previous[session.name] = session
-            self._notes += 1
             self._dispatch_changes(
                 {} if before is None else {session.name: before},
                 {} if session.state == "stopped" else {session.name: session},
