@@ -238,9 +238,9 @@ def test_run_log_and_stop(lab_server: LabServer, browser_page: Any) -> None:
     screenshot(page, "lab-stopped")
 
 
-def test_log_view_draws_with_the_panes_size(lab_server: LabServer, browser_page: Any) -> None:
-    """A full-screen agent draws for tmux's columns and rows, so the log view takes the pane's size
-    (not the tab's), follows a resize, and scrolls when the pane is wider than the tab."""
+def test_log_view_follows_the_tab_and_holds_the_pane(lab_server: LabServer, browser_page: Any) -> None:
+    """The log view takes as many columns and rows as its tab holds, and never fewer than the pane
+    has: a full-screen agent's wraps and cursor moves land where tmux put them (the tab scrolls)."""
     from playwright.sync_api import expect
 
     page, task_id = browser_page, "42"
@@ -248,24 +248,43 @@ def test_log_view_draws_with_the_panes_size(lab_server: LabServer, browser_page:
     open_sidebar(page, lab_server.lab_url())
     row(page, task_id).locator("button[data-action='run']").click()
     expect(badge(page, task_id)).to_have_attribute("data-state", "running", timeout=3_000)
-    shown = lab_server.tmux(
-        "display-message", "-p", "-t", f"=claude-{task_id}:", "#{pane_width} #{pane_height}"
-    )
-    cols, rows = shown.stdout.split()
-
     row(page, task_id).locator("button[data-action='log']").click()
     terminal = page.locator(f"#jp-claude-log-{task_id} .jp-ClaudeLog-terminal")
-    expect(terminal).to_have_attribute("data-cols", cols)
-    expect(terminal.locator(".xterm-rows > div")).to_have_count(int(rows))
+    expect(terminal).to_have_attribute("data-pane-cols", "80")  # tmux's size for a detached session
+    expect(terminal).to_have_attribute("data-pane-rows", "24")
 
-    resized = lab_server.tmux("resize-window", "-t", f"=claude-{task_id}:", "-x", "250", "-y", "40")
+    def size() -> tuple[int, int]:
+        cols, rows = terminal.get_attribute("data-cols"), terminal.get_attribute("data-rows")
+        return int(cols or 0), int(rows or 0)
+
+    def overflows() -> bool:
+        script = "n => n.scrollWidth > n.clientWidth || n.scrollHeight > n.clientHeight"
+        return bool(terminal.evaluate(script))
+
+    # A tab bigger than the pane: the view fills it, and grows with it.
+    expect(terminal).to_have_attribute("data-cols", re.compile(r"^\d+$"))
+    narrow = size()
+    assert narrow[0] > 80 and narrow[1] > 24, narrow
+    page.set_viewport_size({"width": 1600, "height": 1000})
+    expect(terminal).not_to_have_attribute("data-cols", str(narrow[0]))
+    wide = size()
+    assert wide[0] > narrow[0] and wide[1] > narrow[1], (narrow, wide)
+    expect(terminal.locator(".xterm-rows > div")).to_have_count(wide[1])
+    assert not overflows()
+
+    # A pane bigger than the tab: the view keeps the pane's size, and the tab scrolls.
+    resized = lab_server.tmux("resize-window", "-t", f"=claude-{task_id}:", "-x", "250", "-y", "80")
     assert resized.returncode == 0, resized.stderr
     expect(terminal).to_have_attribute("data-cols", "250", timeout=3_000)
-    expect(terminal).to_have_attribute("data-rows", "40")
-    expect(terminal.locator(".xterm-rows > div")).to_have_count(40)
-    scroll_width, client_width = terminal.evaluate("node => [node.scrollWidth, node.clientWidth]")
-    assert scroll_width > client_width, "a pane wider than the tab scrolls sideways"
-    screenshot(page, "lab-log-pane-size")
+    expect(terminal).to_have_attribute("data-rows", "80")
+    expect(terminal.locator(".xterm-rows > div")).to_have_count(80)
+    assert overflows(), "a pane bigger than the tab scrolls"
+    screenshot(page, "lab-log-pane-bigger-than-tab")
+
+    # The pane shrinks again: the view is the tab's size again.
+    lab_server.tmux("resize-window", "-t", f"=claude-{task_id}:", "-x", "80", "-y", "24")
+    expect(terminal).to_have_attribute("data-cols", str(wide[0]), timeout=3_000)
+    expect(terminal).to_have_attribute("data-rows", str(wide[1]))
     lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
 
 

@@ -1,9 +1,10 @@
 /**
  * The log view: a read-only xterm.js terminal in a main area tab, fed by the
  * `claude/{id}/stream` websocket (binary frames are terminal bytes, text
- * frames JSON control messages). It takes the pane's size from the stream, so
- * a full-screen program is drawn with tmux's columns and rows (the tab scrolls
- * when the pane is bigger), reconnects with backoff if the server goes away,
+ * frames JSON control messages). It follows the tab's size, but never gets
+ * narrower or shorter than the pane (the stream says how big it is): a
+ * full-screen program's wraps and cursor moves land where tmux put them, and
+ * the tab scrolls instead. It reconnects with backoff if the server goes away,
  * and picks up again when the task's session is started anew.
  */
 import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
@@ -115,26 +116,32 @@ export class ClaudeLogView extends Widget {
   }
 
   /**
-   * Fit the terminal to the tab on the next frame (sizes settle after layout),
-   * until the stream says how big the pane is: from then on the pane decides.
+   * On the next frame (sizes settle after layout): as many columns and rows as
+   * the tab holds, and at least the pane's.
    */
   private _scheduleFit(): void {
-    if (this._fitFrame || this._paneSize) {
+    if (this._fitFrame) {
       return;
     }
     this._fitFrame = requestAnimationFrame(() => {
       this._fitFrame = 0;
-      if (!this._opened || this.isDisposed || !this.isVisible || this._paneSize) {
+      if (!this._opened || this.isDisposed || !this.isVisible) {
         return;
       }
       const { offsetWidth, offsetHeight } = this._terminalNode;
-      if (offsetWidth > 0 && offsetHeight > 0) {
-        try {
-          this._fit.fit();
-        } catch (error) {
-          console.debug('jupyter-claude: fit failed', error);
-        }
+      const tab = offsetWidth > 0 && offsetHeight > 0 ? this._fit.proposeDimensions() : undefined;
+      if (!tab || !Number.isFinite(tab.cols) || !Number.isFinite(tab.rows)) {
+        return;
       }
+      const pane = this._paneSize ?? { cols: 0, rows: 0 };
+      const cols = Math.max(tab.cols, pane.cols);
+      const rows = Math.max(tab.rows, pane.rows);
+      this._terminalNode.classList.toggle('jp-mod-overflow', cols > tab.cols || rows > tab.rows);
+      if (cols !== this._term.cols || rows !== this._term.rows) {
+        this._term.resize(cols, rows);
+      }
+      this._terminalNode.dataset.cols = String(cols);
+      this._terminalNode.dataset.rows = String(rows);
     });
   }
 
@@ -210,15 +217,12 @@ export class ClaudeLogView extends Widget {
     }
   }
 
-  /** Draw with the pane's geometry: cursor moves and wraps land where tmux put them. */
+  /** The pane's size changed: the view must hold it. */
   private _setPaneSize(cols: number, rows: number): void {
     this._paneSize = { cols, rows };
-    this._terminalNode.classList.add('jp-mod-paneSized');
-    this._terminalNode.dataset.cols = String(cols);
-    this._terminalNode.dataset.rows = String(rows);
-    if (this._term.cols !== cols || this._term.rows !== rows) {
-      this._term.resize(cols, rows);
-    }
+    this._terminalNode.dataset.paneCols = String(cols);
+    this._terminalNode.dataset.paneRows = String(rows);
+    this._scheduleFit();
   }
 
   private _scheduleReconnect(event: CloseEvent): void {
