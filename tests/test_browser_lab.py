@@ -288,6 +288,41 @@ def test_log_view_follows_the_tab_and_holds_the_pane(lab_server: LabServer, brow
     lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
 
 
+def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
+    lab_server: LabServer, browser_page: Any
+) -> None:
+    """The server opens no window here (headless, as under JupyterHub): Attach opens a JupyterLab
+    terminal tab whose shell runs the attach command, a real interactive tmux client."""
+    from playwright.sync_api import expect
+
+    page, task_id = browser_page, "42"
+    lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")  # left by an earlier scenario
+    open_sidebar(page, lab_server.lab_url())
+    row(page, task_id).locator("button[data-action='run']").click()
+    expect(badge(page, task_id)).to_have_attribute("data-state", "running", timeout=3_000)
+    dismiss_toasts(page)
+    assert gui_clients(lab_server, task_id) == []
+
+    row(page, task_id).locator("button[data-action='attach']").click()
+    expect(page.locator(".Toastify__toast", has_text="attached in a JupyterLab terminal tab")).to_be_visible()
+    expect(page.locator(".jp-Terminal").first).to_be_visible(timeout=15_000)
+    deadline = time.monotonic() + 20
+    while not gui_clients(lab_server, task_id):
+        assert time.monotonic() < deadline, f"no tmux client on claude-{task_id}\n{lab_server.log_tail()}"
+        page.wait_for_timeout(200)
+    expect(badge(page, task_id)).to_have_attribute("data-state", "running")
+    screenshot(page, "lab-attached-in-terminal-tab")
+    lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
+
+
+def gui_clients(server: LabServer, task_id: str) -> list[str]:
+    """The non-control tmux clients attached to the task's session (their ttys)."""
+    listed = server.tmux(
+        "list-clients", "-t", f"=claude-{task_id}", "-F", "#{client_control_mode} #{client_tty}"
+    )
+    return [line.split()[1] for line in listed.stdout.splitlines() if line.startswith("0 ")]
+
+
 def test_session_killed_from_outside_flips_its_badge(lab_server: LabServer, browser_page: Any) -> None:
     from playwright.sync_api import expect
 

@@ -1,7 +1,8 @@
 /**
- * The commands: start, stop, attach, open log (the palette, the sidebar
- * buttons and the document toolbar all run these). Each asks for the task id
- * when none is given, and reports the outcome as a notification.
+ * The commands: start, stop, attach (a window of the user's own terminal, or a
+ * JupyterLab terminal tab when the server opens none), open log (the palette,
+ * the sidebar buttons and the document toolbar all run these). Each asks for
+ * the task id when none is given, and reports the outcome as a notification.
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import {
@@ -14,6 +15,7 @@ import {
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { checkTaskId, ClaudeAPIError, ITerminal } from './api';
+import { TerminalOpener } from './labterminal';
 import { ClaudeModel } from './model';
 
 /** Command ids. */
@@ -21,6 +23,7 @@ export namespace CommandIDs {
   export const start = 'claude:start';
   export const stop = 'claude:stop';
   export const attach = 'claude:attach';
+  export const attachInLab = 'claude:attach-in-lab';
   export const openLog = 'claude:open-log';
   export const startFromFile = 'claude:start-from-file';
   export const showSessions = 'claude:show-sessions';
@@ -34,6 +37,8 @@ export interface ICommandOptions {
   confirmStop: () => boolean;
   /** Open (or focus) the log tab of a task. */
   openLog: (id: string) => void;
+  /** Run an attach command in a JupyterLab terminal tab. */
+  openTerminal: TerminalOpener;
 }
 
 /** Register every command on the application. */
@@ -65,6 +70,16 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     execute: async args => {
       const id = await taskIdFrom(args, 'Attach terminal');
       return id ? attach(model, id, options) : undefined;
+    }
+  });
+
+  commands.addCommand(CommandIDs.attachInLab, {
+    label: args =>
+      args.id ? `Attach in a JupyterLab terminal to ${args.id}` : 'Claude: Attach in JupyterLab terminal…',
+    caption: "Open a JupyterLab terminal tab attached to a task's Claude session",
+    execute: async args => {
+      const id = await taskIdFrom(args, 'Attach in JupyterLab terminal');
+      return id ? attachInLab(model, id, options) : undefined;
     }
   });
 
@@ -164,8 +179,28 @@ async function attach(model: ClaudeModel, id: string, options: ICommandOptions) 
         terminal.focused ? `${what} already showing ${id} was focused.` : `${what} opened on ${id}.`,
         { autoClose: 4000 }
       );
+    } else if (terminal.attach_command && (await options.openTerminal(terminal.attach_command))) {
+      const reason = (terminal.reason ?? 'No terminal window could be opened').replace(/\.?$/, '.');
+      Notification.info(`${reason} ${id} is attached in a JupyterLab terminal tab instead.`, {
+        autoClose: 6000
+      });
     } else {
       notifyNoTerminal(id, terminal, options);
+    }
+    return terminal;
+  } catch (error) {
+    return failed(model, `Cannot attach to ${id}`, error);
+  }
+}
+
+/** A JupyterLab terminal tab attached to the session, whatever the server's display. */
+async function attachInLab(model: ClaudeModel, id: string, options: ICommandOptions) {
+  try {
+    // Headless: the server only checks the session and says how to attach.
+    const terminal = await model.api.attach(id, { headless: true });
+    if (!terminal.attach_command || !(await options.openTerminal(terminal.attach_command))) {
+      Notification.warning('Terminals are not available in this JupyterLab.', { autoClose: 8000 });
+      return undefined;
     }
     return terminal;
   } catch (error) {
@@ -184,6 +219,12 @@ function notifyNoTerminal(
   const actions: Notification.IAction[] = [
     { label: 'Open log', callback: () => options.openLog(id) }
   ];
+  if (command) {
+    actions.unshift({
+      label: 'Open terminal',
+      callback: () => void options.openTerminal(command)
+    });
+  }
   if (command) {
     actions.unshift({
       label: 'Copy attach command',

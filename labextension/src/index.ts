@@ -22,6 +22,7 @@ import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { ClaudeAPI } from './api';
 import { addCommands, CommandIDs } from './commands';
+import { labTerminalOpener } from './labterminal';
 import { ClaudeLogView, createLogWidget } from './logview';
 import { ClaudeModel } from './model';
 import { ClaudeSessionsPanel } from './sidebar';
@@ -87,7 +88,12 @@ const plugin: JupyterFrontEndPlugin<void> = {
     });
 
     // Commands, palette, task files.
-    addCommands(app, { model, openLog, confirmStop: () => config.confirmStop });
+    addCommands(app, {
+      model,
+      openLog,
+      openTerminal: labTerminalOpener(app),
+      confirmStop: () => config.confirmStop
+    });
     app.commands.addCommand(CommandIDs.showSessions, {
       label: 'Claude: Show sessions',
       execute: () => app.shell.activateById(panel.id)
@@ -98,6 +104,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.start,
         CommandIDs.stop,
         CommandIDs.attach,
+        CommandIDs.attachInLab,
         CommandIDs.openLog,
         CommandIDs.showSessions,
         CommandIDs.refresh
