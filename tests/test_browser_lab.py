@@ -311,7 +311,9 @@ def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
         assert time.monotonic() < deadline, f"no tmux client on claude-{task_id}\n{lab_server.log_tail()}"
         page.wait_for_timeout(200)
     expect(badge(page, task_id)).to_have_attribute("data-state", "running")
+    dismiss_toasts(page)
     screenshot(page, "lab-attached-in-terminal-tab")
+    docs_screenshot(page, "attached-in-lab")
     lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
 
 
