@@ -68,6 +68,8 @@ _CORE_FIELDS = (
     "session_name",
     "pane_id",
     "pane_pid",
+    "pane_width",
+    "pane_height",
     "pane_dead",
     "pane_dead_status",
     "pane_dead_signal",
@@ -140,6 +142,9 @@ class Session:
     branch: str | None = None
     worktree: str | None = None
     ahead: int | None = None
+    #: The pane's size: a live view draws with these columns and rows (None when stopped).
+    cols: int | None = None
+    rows: int | None = None
     #: True when the call that returned this session created or respawned it; not part of the JSON.
     created: bool = field(default=False, compare=False, repr=False)
 
@@ -168,6 +173,8 @@ class Session:
             "branch": self.branch,
             "worktree": self.worktree,
             "ahead": self.ahead,
+            "cols": self.cols,
+            "rows": self.rows,
         }
 
 
@@ -328,7 +335,7 @@ class ClaudeSessions(LoggingConfigurable):
                     name,
                     "-P",
                     "-F",
-                    "#{pane_pid}",
+                    "#{pane_pid} #{pane_width} #{pane_height}",
                     *self._spawn_args(task_id, directory, argv),
                 ],
                 ["set-option", "-p", "remain-on-exit", "on"],
@@ -341,7 +348,7 @@ class ClaudeSessions(LoggingConfigurable):
             if "duplicate session" not in str(error):
                 raise
             return self._reuse(task_id, directory, argv, log)
-        pid = out.strip()
+        pid, cols, rows = [*out.split(), "", "", ""][:3]
         self.log.info("started tmux session %s: %s", name, argv)
         return Session(
             id=task_id,
@@ -351,7 +358,9 @@ class ClaudeSessions(LoggingConfigurable):
             started_at=_iso(started_at),
             command=argv,
             cwd=directory,
-            pid=int(pid) if pid.isdigit() else None,
+            pid=_int(pid),
+            cols=_int(cols),
+            rows=_int(rows),
             created=True,
         )
 
@@ -683,6 +692,8 @@ def _session_from_row(
         branch=field(OPTION_BRANCH) or None,
         worktree=_json_or_none(field(OPTION_WORKTREE)),
         ahead=_int(field(OPTION_AHEAD)),
+        cols=_int(field("pane_width")),
+        rows=_int(field("pane_height")),
     )
 
 

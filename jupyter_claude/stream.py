@@ -13,9 +13,10 @@ log needs no tmux client at all, and no lock between this server and the CLI or 
 
 One :class:`PaneStream` per session, shared by its viewers, reads the file every
 ``FOLLOW_INTERVAL`` while someone watches (a read on an open file; no tmux call) and stops when the
-last viewer leaves. The pane's size is sent first and again when it changes (one tmux query at most
-twice a second per watched session). A follower more than ``MAX_BACKLOG`` behind the file skips to
-its end and replays the tail, as a reconnecting viewer would. The session's end comes from the
+last viewer leaves. The pane's size is sent first (one tmux query when the stream starts) and
+again when it changes, as told by the watcher, whose one listing of all sessions carries every
+pane's size: no polling per session. A follower more than ``MAX_BACKLOG`` behind the file skips
+to its end and replays the tail, as a reconnecting viewer would. The session's end comes from the
 server's one :class:`~jupyter_claude.events.SessionWatcher`: the follower drains the log until it
 stops growing, sends the exit message and closes the views. A viewer of a session that is not
 running gets the last screen and the exit message at once.
@@ -49,9 +50,6 @@ LOG_REPLAY_BYTES = 1024 * 1024
 FOLLOW_INTERVAL = 0.02
 READ_BYTES = 1024 * 1024
 MAX_BACKLOG = 8 * 1024 * 1024
-
-#: Seconds between two checks of a watched pane's size.
-SIZE_INTERVAL = 0.5
 
 #: When the session ends, the log is drained until it has not grown for this long (its writer is
 #: a separate process), but no longer than DRAIN_LIMIT.
@@ -174,7 +172,6 @@ class PaneStream:
         self.ending = False
         self._log: IO[bytes] | None = None
         self._size: tuple[int, int] | None = None
-        self._size_checked = 0.0
         self._follower: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
         self._finished = asyncio.Event()
@@ -188,7 +185,6 @@ class PaneStream:
         self._log = self.path.open("rb")
         self._log.seek(0, os.SEEK_END)
         self._size = await run_blocking(pane_size, self.streams.manager, self.name)
-        self._size_checked = time.monotonic()
         self._follower = background(self._follow())
         self._unlisten = self.streams.watcher.listen(self._on_event)
 
@@ -257,23 +253,25 @@ class PaneStream:
     async def _follow(self) -> None:
         while not self.ending:
             self._pump()
-            if self.viewers and time.monotonic() - self._size_checked >= SIZE_INTERVAL:
-                self._size_checked = time.monotonic()
-                size = await run_blocking(pane_size, self.streams.manager, self.name)
-                if size is not None and size != self._size:
-                    self._size = size
-                    for viewer in list(self.viewers):
-                        viewer.send_message({"type": "size", "cols": size[0], "rows": size[1]})
             await asyncio.sleep(FOLLOW_INTERVAL)
 
     def _on_event(self, event: SessionEvent) -> None:
         sessions = event.sessions if event.kind == "snapshot" else (event.session,)
+        for session in sessions:
+            if session is not None and session.name == self.name and session.cols and session.rows:
+                self._resized(session.cols, session.rows)
         gone = event.kind == "snapshot" and not any(s.name == self.name for s in event.sessions)
         ended = any(s is not None and s.name == self.name and not s.running for s in sessions)
         if (gone or ended) and not self.ending:
             self.ending = True
             self.streams.forget(self)
             background(self._finish())
+
+    def _resized(self, cols: int, rows: int) -> None:
+        if (cols, rows) != self._size and not self.ending:
+            self._size = (cols, rows)
+            for viewer in list(self.viewers):
+                viewer.send_message({"type": "size", "cols": cols, "rows": rows})
 
     # -- ending -------------------------------------------------------------------------------
 

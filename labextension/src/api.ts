@@ -35,6 +35,9 @@ export interface ISession {
   command: string[] | null;
   cwd: string | null;
   pid: number | null;
+  /** The pane's size (null when stopped). */
+  cols?: number | null;
+  rows?: number | null;
   [key: string]: unknown;
 }
 
