@@ -103,6 +103,19 @@ _PANE_FORMAT = (
     + ",}"
 )
 _FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 is the row kind
+_AT_PID, _AT_WIDTH, _AT_HEIGHT, _AT_DEAD, _AT_DEAD_STATUS, _AT_DEAD_SIGNAL, _AT_META = (
+    _FIELD[name]
+    for name in (
+        "pane_pid",
+        "pane_width",
+        "pane_height",
+        "pane_dead",
+        "pane_dead_status",
+        "pane_dead_signal",
+        OPTION_META,
+    )
+)
+_AT_AGENT, _AT_AGENT_STATE = _FIELD[OPTION_AGENT], _FIELD[OPTION_AGENT_STATE]
 _CLIENT_FIELDS = ("session_name", "client_control_mode")
 _CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
 
@@ -626,7 +639,7 @@ def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -
     tmux lists panes in session, window and pane order, so a session's first row is its first
     pane: the task's pane for a session made by hand, unless ``@jc_pane`` names another.
     """
-    panes: dict[str, list[str]] = {}
+    panes: dict[str, tuple[str, list[str]]] = {}
     clients: dict[str, int] = {}
     name_at, pane_at, ours_at = (_FIELD[name] for name in ("session_name", "pane_id", OPTION_PANE))
     for line in out.splitlines():
@@ -641,42 +654,64 @@ def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -
         if not name.startswith(prefix) or not is_valid_task_id(name[len(prefix) :]):
             continue
         if name not in panes or fields[pane_at] == fields[ours_at]:
-            panes[name] = fields
+            panes[name] = (line, fields)
     now = time.time()
-    sessions = [
-        _session_from_row(name[len(prefix) :], name, panes[name], clients.get(name, 0), now, quiet_seconds)
-        for name in sorted(panes)
-    ]
-    dead_at, status_at, signal_at = (_FIELD[n] for n in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
-    unreaped = any(f[dead_at] == "1" and not f[status_at] and not f[signal_at] for f in panes.values())
+    sessions = []
+    for name in sorted(panes):
+        line, fields = panes[name]
+        attached = clients.get(name, 0)
+        if len(fields) > _AT_AGENT:  # an agent's state depends on the time: never kept
+            sessions.append(
+                _session_from_row(name[len(prefix) :], name, fields, attached, now, quiet_seconds)
+            )
+            continue
+        key = (prefix, line, attached)
+        session = _PARSED.get(key)
+        if session is None:
+            if len(_PARSED) >= _PARSED_MAX:
+                _PARSED.clear()
+            session = _PARSED[key] = _session_from_row(
+                name[len(prefix) :], name, fields, attached, now, quiet_seconds
+            )
+        sessions.append(session)
+    unreaped = any(
+        f[_AT_DEAD] == "1" and not f[_AT_DEAD_STATUS] and not f[_AT_DEAD_SIGNAL] for _, f in panes.values()
+    )
     return sessions, unreaped
+
+
+#: Sessions parsed from listing rows, by row: a session that has not changed since the last listing
+#: (the events watcher lists every 0.25 s) is not parsed again. Sessions are frozen; do not mutate
+#: their ``command`` list either, it may be shared.
+_PARSED: dict[tuple[str, str, int], Session] = {}
+_PARSED_MAX = 4096
 
 
 def _session_from_row(
     task_id: str, name: str, fields: list[str], attached: int, now: float, quiet_seconds: float
 ) -> Session:
-    def field(key: str) -> str:
-        index = _FIELD[key]
-        return fields[index] if index < len(fields) else ""
-
-    exit_status = _exit_status(field("pane_dead_status"), field("pane_dead_signal"))
+    # The core fields are in every row (parse_listing checks); the agent's only in agent rows.
+    # Indexing by constants keeps 200 rows near a millisecond.
+    core = fields.__getitem__
+    exit_status = _exit_status(core(_AT_DEAD_STATUS), core(_AT_DEAD_SIGNAL))
     # tmux marks a pane dead when its output closes, a moment before it reaps the process:
     # until the exit status is known the command counts as running.
-    dead = field("pane_dead") == "1" and exit_status is not None
-    agent_state = field(OPTION_AGENT_STATE)
-    agent = field(OPTION_AGENT) or None
+    dead = core(_AT_DEAD) == "1" and exit_status is not None
+    agent_fields = len(fields) > _AT_AGENT
+    agent = fields[_AT_AGENT] or None if agent_fields else None
+    agent_state = fields[_AT_AGENT_STATE] if agent_fields else ""
     if not dead and agent:
         # Started by the built-in workflow: hooks' report corrected by the screen (hooks.py).
-        activity = _int(field("window_activity"))
+        activity = _int(_optional(fields, "window_activity"))
         agent_state = derive_state(
             agent_state,
-            _int(field("screen_busy")),
-            _int(field("screen_waiting")),
+            _int(_optional(fields, "screen_busy")),
+            _int(_optional(fields, "screen_waiting")),
             None if activity is None else now - activity,
             quiet_seconds,
         )
     state = "exited" if dead else (agent_state if agent_state in SESSION_STATES else "running")
-    meta = _json_or_none(field(OPTION_META)) or {}
+    meta = _json_or_none(core(_AT_META)) or {}
     return Session(
         id=task_id,
         name=name,
@@ -687,14 +722,20 @@ def _session_from_row(
         started_at=meta.get("started_at"),
         command=meta.get("command"),
         cwd=meta.get("cwd"),
-        pid=None if dead else _int(field("pane_pid")),
+        pid=None if dead else _int(core(_AT_PID)),
         agent=agent,
-        branch=field(OPTION_BRANCH) or None,
-        worktree=_json_or_none(field(OPTION_WORKTREE)),
-        ahead=_int(field(OPTION_AHEAD)),
-        cols=_int(field("pane_width")),
-        rows=_int(field("pane_height")),
+        branch=_optional(fields, OPTION_BRANCH) or None if agent_fields else None,
+        worktree=_json_or_none(_optional(fields, OPTION_WORKTREE)) if agent_fields else None,
+        ahead=_int(_optional(fields, OPTION_AHEAD)) if agent_fields else None,
+        cols=_int(core(_AT_WIDTH)),
+        rows=_int(core(_AT_HEIGHT)),
     )
+
+
+def _optional(fields: list[str], key: str) -> str:
+    """A field that only some rows have (the agent's), "" where absent."""
+    index = _FIELD[key]
+    return fields[index] if index < len(fields) else ""
 
 
 def _exit_status(status: str, signal: str) -> int | None:
