@@ -103,18 +103,11 @@ _PANE_FORMAT = (
     + ",}"
 )
 _FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 is the row kind
-_AT_PID, _AT_WIDTH, _AT_HEIGHT, _AT_DEAD, _AT_DEAD_STATUS, _AT_DEAD_SIGNAL, _AT_META = (
-    _FIELD[name]
-    for name in (
-        "pane_pid",
-        "pane_width",
-        "pane_height",
-        "pane_dead",
-        "pane_dead_status",
-        "pane_dead_signal",
-        OPTION_META,
-    )
+# Every row has the core fields at these positions (see parse_listing).
+_AT_NAME, _AT_PANE_ID, _AT_PID, _AT_WIDTH, _AT_HEIGHT, _AT_DEAD, _AT_DEAD_STATUS, _AT_DEAD_SIGNAL = (
+    _FIELD[name] for name in _CORE_FIELDS[:-2]
 )
+_AT_OURS, _AT_META = _FIELD[OPTION_PANE], _FIELD[OPTION_META]
 _AT_AGENT, _AT_AGENT_STATE = _FIELD[OPTION_AGENT], _FIELD[OPTION_AGENT_STATE]
 _CLIENT_FIELDS = ("session_name", "client_control_mode")
 _CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
@@ -641,7 +634,6 @@ def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -
     """
     panes: dict[str, tuple[str, list[str]]] = {}
     clients: dict[str, int] = {}
-    name_at, pane_at, ours_at = (_FIELD[name] for name in ("session_name", "pane_id", OPTION_PANE))
     for line in out.splitlines():
         fields = line.split("\t")
         if fields[0] == "C":
@@ -650,10 +642,10 @@ def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -
             continue
         if fields[0] != "P" or len(fields) <= len(_CORE_FIELDS):
             continue
-        name = fields[name_at]
+        name = fields[_AT_NAME]
         if not name.startswith(prefix) or not is_valid_task_id(name[len(prefix) :]):
             continue
-        if name not in panes or fields[pane_at] == fields[ours_at]:
+        if name not in panes or fields[_AT_PANE_ID] == fields[_AT_OURS]:
             panes[name] = (line, fields)
     now = time.time()
     sessions = []
