@@ -153,6 +153,9 @@ class Session:
     rows: int | None = None
     #: True when the call that returned this session created or respawned it; not part of the JSON.
     created: bool = field(default=False, compare=False, repr=False)
+    #: Where this run's output starts in the task log (its size when the command started), so a
+    #: live view replays this run's screen, not earlier runs'; not part of the JSON.
+    log_offset: int | None = field(default=None, compare=False, repr=False)
 
     @property
     def badge(self) -> str:
@@ -331,7 +334,7 @@ class ClaudeSessions(LoggingConfigurable):
         argv = self.command_for(task_id, command)
         directory = self.resolve_cwd(cwd)
         log = self._prepare_log(task_id)
-        started_at = time.time()
+        started_at, log_offset = time.time(), _size_of(log)
         try:
             out = self.tmux.run(
                 [
@@ -347,7 +350,7 @@ class ClaudeSessions(LoggingConfigurable):
                 ["set-option", "-p", "remain-on-exit", "on"],
                 ["set-option", "set-titles", "on"],
                 ["set-option", "set-titles-string", "#{session_name}"],
-                *self._metadata_commands(None, task_id, started_at, directory, argv),
+                *self._metadata_commands(None, started_at, log_offset, directory, argv),
                 ["pipe-pane", self._pipe_command(log)],
             )
         except TmuxError as error:
@@ -368,6 +371,7 @@ class ClaudeSessions(LoggingConfigurable):
             cols=_int(cols),
             rows=_int(rows),
             created=True,
+            log_offset=log_offset,
         )
 
     def _reuse(self, task_id: str, directory: str, argv: list[str], log: Path) -> Session:
@@ -376,12 +380,12 @@ class ClaudeSessions(LoggingConfigurable):
         if current.state != "exited":
             return current
         target = exact_pane(current.name)
-        started_at = time.time()
+        started_at, log_offset = time.time(), _size_of(log)
         try:
             self.tmux.run(
                 ["respawn-pane", "-t", target, *self._spawn_args(task_id, directory, argv)],
                 ["pipe-pane", "-t", target, self._pipe_command(log)],
-                *self._metadata_commands(target, task_id, started_at, directory, argv),
+                *self._metadata_commands(target, started_at, log_offset, directory, argv),
             )
         except TmuxError as error:
             # Someone else respawned it (or stopped it) between our two calls: report what is.
@@ -591,10 +595,10 @@ class ClaudeSessions(LoggingConfigurable):
         return escape_format("exec " + " ".join(shlex.quote(word) for word in words))
 
     def _metadata_commands(
-        self, target: str | None, task_id: str, started_at: float, cwd: str, argv: Argv
+        self, target: str | None, started_at: float, log_offset: int, cwd: str, argv: Argv
     ) -> builtins.list[Argv]:
         where = ["-t", target] if target else []
-        meta = {"started_at": _iso(started_at), "cwd": cwd, "command": argv}
+        meta = {"started_at": _iso(started_at), "cwd": cwd, "command": argv, "log_offset": log_offset}
         values = {OPTION_META: json.dumps(meta), OPTION_AGENT_STATE: ""}
         if target is not None:
             # A respawn: the built-in workflow sets these from inside the pane; clear them so a
@@ -715,6 +719,7 @@ def _session_from_row(
         command=meta.get("command"),
         cwd=meta.get("cwd"),
         pid=None if dead else _int(core(_AT_PID)),
+        log_offset=meta.get("log_offset"),
         agent=agent,
         branch=_optional(fields, OPTION_BRANCH) or None if agent_fields else None,
         worktree=_json_or_none(_optional(fields, OPTION_WORKTREE)) if agent_fields else None,
@@ -728,6 +733,13 @@ def _optional(fields: list[str], key: str) -> str:
     """A field that only some rows have (the agent's), "" where absent."""
     index = _FIELD[key]
     return fields[index] if index < len(fields) else ""
+
+
+def _size_of(path: Path) -> int:
+    try:
+        return path.stat().st_size
+    except FileNotFoundError:
+        return 0
 
 
 def _exit_status(status: str, signal: str) -> int | None:

@@ -2,7 +2,8 @@
 
 Every byte the pane prints already flows into the task log (``pipe-pane`` → :mod:`logpipe`, from
 the session's first byte). A view is that file, followed: the first frame replays the tail of the
-log up to an offset (the screen as a terminal drew it, colours and cursor moves included), and every
+log up to an offset (the screen as a terminal drew it, colours and cursor moves included), from
+no earlier than where the running command started (the log keeps earlier runs too), and every
 later frame is what the log grows by after that offset. Screen and live bytes come from one file
 at one offset, so nothing is lost or doubled between them.
 
@@ -125,18 +126,6 @@ def last_screen(manager: ClaudeSessions, session: Session) -> bytes:
     return replay_from(tail, whole=len(tail) < LOG_REPLAY_BYTES) if tail else b""
 
 
-def pane_size(manager: ClaudeSessions, name: str) -> tuple[int, int] | None:
-    """(columns, rows) of the task's pane, or None when it is gone (blocking, one tmux call)."""
-    try:
-        out = manager.tmux.run(
-            ["display-message", "-p", "-t", exact_pane(name), "#{pane_width} #{pane_height}"]
-        )
-    except ClaudeSessionsError:
-        return None
-    words = out.split()
-    return (int(words[0]), int(words[1])) if len(words) == 2 and all(w.isdigit() for w in words) else None
-
-
 _BACKGROUND: set[asyncio.Task[Any]] = set()
 
 
@@ -172,6 +161,8 @@ class PaneStream:
         self.ending = False
         self._log: IO[bytes] | None = None
         self._size: tuple[int, int] | None = None
+        #: Where the running command's output starts in the log: replays begin no earlier.
+        self._run_start = 0
         self._follower: asyncio.Task[None] | None = None
         self._unlisten: Callable[[], None] | None = None
         self._finished = asyncio.Event()
@@ -184,7 +175,11 @@ class PaneStream:
         self.path.touch(exist_ok=True)
         self._log = self.path.open("rb")
         self._log.seek(0, os.SEEK_END)
-        self._size = await run_blocking(pane_size, self.streams.manager, self.name)
+        session: Session = await run_blocking(self.streams.manager.status, self.task_id)
+        if session.cols and session.rows:
+            self._size = (session.cols, session.rows)
+        if session.log_offset is not None and session.log_offset <= self._log.tell():
+            self._run_start = session.log_offset  # else the log was rotated since: all of it is this run's
         self._follower = background(self._follow())
         self._unlisten = self.streams.watcher.listen(self._on_event)
 
@@ -217,9 +212,9 @@ class PaneStream:
         """The log's last REPLAY_BYTES before the follower's offset (the same file, unbuffered)."""
         assert self._log is not None
         offset = self._log.tell()
-        start = max(0, offset - REPLAY_BYTES)
+        start = max(self._run_start, offset - REPLAY_BYTES)
         data = os.pread(self._log.fileno(), offset - start, start)
-        return replay_from(data, whole=start == 0)
+        return replay_from(data, whole=start == self._run_start)
 
     def _pump(self) -> None:
         """Read what the log grew by and hand it to every viewer."""
@@ -249,6 +244,7 @@ class PaneStream:
         if renamed:
             self._log.close()
             self._log = self.path.open("rb")
+            self._run_start = 0
 
     async def _follow(self) -> None:
         while not self.ending:

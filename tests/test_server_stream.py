@@ -195,6 +195,34 @@ async def test_stream_ids_are_checked_before_upgrade(
         assert code == 400 and error["error"] == "invalid_task_id"
 
 
+async def test_the_screen_is_the_running_commands_not_earlier_runs(
+    jp_ws_fetch: Any, jp_serverapp: Any
+) -> None:
+    """The task log keeps every run; a view replays only what the running command drew."""
+    manager: ClaudeSessions = jp_serverapp.web_app.settings["claude_sessions"]
+
+    def command(marker: str) -> list[str]:
+        return [sys.executable, "-c", f"import time; print('{marker}', flush=True); time.sleep(600)"]
+
+    manager.start("42", command=["sh", "-c", "echo first-run-output; exit 3"])
+    await wait_until(
+        lambda: manager.status("42").state == "exited" and "first-run-output" in manager.log("42")
+    )
+    assert manager.start("42", command=command("second-run-output")).created  # respawned in place
+    ws = await jp_ws_fetch("claude", "42", "stream")
+    screen = output_of(await read_frames(ws, has(b"second-run-output")))
+    assert b"first-run-output" not in screen
+    ws.close()
+
+    manager.stop("42")
+    manager.start("42", command=command("third-run-output"))
+    ws = await jp_ws_fetch("claude", "42", "stream")
+    screen = output_of(await read_frames(ws, has(b"third-run-output")))
+    assert b"second-run-output" not in screen and b"first-run-output" not in screen
+    ws.close()
+    assert re.search("first-run-output.*second-run-output.*third-run-output", manager.log("42"), re.S)
+
+
 async def test_the_screen_keeps_the_pane_size(jp_fetch: Fetch, jp_ws_fetch: Any, tmux_socket: str) -> None:
     await started(jp_fetch)
     ws = await jp_ws_fetch("claude", "42", "stream")

@@ -227,7 +227,7 @@ function notifyNoTerminal(
   }
   if (command) {
     actions.unshift({
-      label: 'Copy attach command',
+      label: 'Copy command',
       callback: () => Clipboard.copyToSystem(command)
     });
   }
