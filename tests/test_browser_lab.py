@@ -124,7 +124,7 @@ def dismiss_toasts(page: Any, quiet: float = 0.5, timeout: float = 15) -> None:
     until none has been on screen for ``quiet`` seconds.
     """
     toasts = page.locator(".Toastify__toast")
-    close_buttons = page.locator(".Toastify__toast .jp-toast-closeButton, .Toastify__close-button")
+    close_buttons = page.locator(".Toastify__toast .jp-Notification-Toast-Close")
     deadline = time.monotonic() + timeout
     calm_since = time.monotonic()
     while time.monotonic() - calm_since < quiet:
@@ -313,6 +313,18 @@ def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
     expect(badge(page, task_id)).to_have_attribute("data-state", "running")
     dismiss_toasts(page)
     screenshot(page, "lab-attached-in-terminal-tab")
+
+    # Attach again from another tab: the terminal tab already attached comes to the front, and
+    # no second tab or client is made.
+    terminal_tab = page.locator(".jp-Terminal").first
+    row(page, task_id).locator("button[data-action='log']").click()
+    expect(terminal_tab).to_be_hidden()
+    row(page, task_id).locator("button[data-action='attach']").click()
+    expect(terminal_tab).to_be_visible()
+    page.wait_for_timeout(1_000)  # what a second tab would need to appear and attach
+    assert page.locator(".jp-Terminal").count() == 1
+    assert len(gui_clients(lab_server, task_id)) == 1
+    dismiss_toasts(page)
     docs_screenshot(page, "attached-in-lab")
     lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
 

@@ -179,7 +179,7 @@ async function attach(model: ClaudeModel, id: string, options: ICommandOptions) 
         terminal.focused ? `${what} already showing ${id} was focused.` : `${what} opened on ${id}.`,
         { autoClose: 4000 }
       );
-    } else if (terminal.attach_command && (await options.openTerminal(terminal.attach_command))) {
+    } else if (terminal.attach_command && (await inLab(model, id, terminal.attach_command, options))) {
       const reason = (terminal.reason ?? 'No terminal window could be opened').replace(/\.?$/, '.');
       Notification.info(`${reason} ${id} is attached in a JupyterLab terminal tab instead.`, {
         autoClose: 6000
@@ -198,7 +198,7 @@ async function attachInLab(model: ClaudeModel, id: string, options: ICommandOpti
   try {
     // Headless: the server only checks the session and says how to attach.
     const terminal = await model.api.attach(id, { headless: true });
-    if (!terminal.attach_command || !(await options.openTerminal(terminal.attach_command))) {
+    if (!terminal.attach_command || !(await inLab(model, id, terminal.attach_command, options))) {
       Notification.warning('Terminals are not available in this JupyterLab.', { autoClose: 8000 });
       return undefined;
     }
@@ -222,7 +222,7 @@ function notifyNoTerminal(
   if (command) {
     actions.unshift({
       label: 'Open terminal',
-      callback: () => void options.openTerminal(command)
+      callback: () => void options.openTerminal(id, command)
     });
   }
   if (command) {
@@ -236,6 +236,12 @@ function notifyNoTerminal(
     autoClose,
     actions
   });
+}
+
+/** A JupyterLab terminal tab on the session: the one already attached, else a new one. */
+function inLab(model: ClaudeModel, id: string, command: string, options: ICommandOptions) {
+  const attached = (model.session(id)?.attached_clients ?? 0) > 0;
+  return options.openTerminal(id, command, attached);
 }
 
 function failed(model: ClaudeModel, what: string, error: unknown): undefined {

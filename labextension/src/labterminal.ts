@@ -6,16 +6,28 @@
  */
 import { JupyterFrontEnd } from '@jupyterlab/application';
 import { Terminal } from '@jupyterlab/services';
+import { Widget } from '@lumino/widgets';
 
 /** JupyterLab's command that shows an existing terminal session in a tab. */
 const OPEN_TERMINAL = 'terminal:open';
 
-/** Opens a JupyterLab terminal running `command`; false when this JupyterLab has no terminals. */
-export type TerminalOpener = (command: string) => Promise<boolean>;
+/**
+ * Shows a JupyterLab terminal tab attached to the task's session by running
+ * `command`; with `reuse`, the tab this opener made for the task is brought to
+ * the front instead when it is still open (as a GUI terminal already attached
+ * is focused rather than opened twice). False when there are no terminals.
+ */
+export type TerminalOpener = (taskId: string, command: string, reuse?: boolean) => Promise<boolean>;
 
 /** The opener for this application. */
 export function labTerminalOpener(app: JupyterFrontEnd): TerminalOpener {
-  return async (command: string): Promise<boolean> => {
+  const opened = new Map<string, Widget>();
+  return async (taskId: string, command: string, reuse = false): Promise<boolean> => {
+    const earlier = opened.get(taskId);
+    if (reuse && earlier && !earlier.isDisposed) {
+      app.shell.activateById(earlier.id);
+      return true;
+    }
     const terminals = app.serviceManager.terminals;
     if (!terminals.isAvailable() || !app.commands.hasCommand(OPEN_TERMINAL)) {
       return false;
@@ -26,7 +38,15 @@ export function labTerminalOpener(app: JupyterFrontEnd): TerminalOpener {
       // tmux will not attach from inside one of its own clients, and the server may have been
       // started in one: its terminals inherit $TMUX.
       connection.send({ type: 'stdin', content: [`env -u TMUX ${command}\r`] });
-      await app.commands.execute(OPEN_TERMINAL, { name: connection.name });
+      const widget: unknown = await app.commands.execute(OPEN_TERMINAL, { name: connection.name });
+      if (widget instanceof Widget) {
+        opened.set(taskId, widget);
+        widget.disposed.connect(() => {
+          if (opened.get(taskId) === widget) {
+            opened.delete(taskId);
+          }
+        });
+      }
     } finally {
       connection.dispose(); // our socket only: the tab has its own, the terminal lives on
     }
