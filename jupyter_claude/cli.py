@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import sys
 import time
 from collections.abc import Callable, Sequence
@@ -20,7 +21,7 @@ from typing import Any
 from traitlets import TraitError
 from traitlets.config.loader import ArgumentError
 
-from .errors import ClaudeSessionsError, InvalidSetting, InvalidTaskId, TmuxNotFound
+from .errors import ClaudeSessionsError, InvalidSetting, InvalidTaskId, SessionNotFound, TmuxNotFound
 
 EXIT_OK, EXIT_FAILED, EXIT_BAD_INPUT, EXIT_NO_TMUX = 0, 1, 2, 3
 
@@ -70,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
     attach = command("attach", "open (or bring to the front) a terminal on a task's session", _attach)
     attach.add_argument("id")
     attach.add_argument("--new-window", action="store_true", help="open another window even if attached")
+    attach.add_argument(
+        "--here", action="store_true", help="attach in this terminal instead (this process becomes tmux)"
+    )
+    attach.add_argument("--read-only", action="store_true", help="with --here: watch, do not type")
 
     log = command("log", "print a task's log", _log)
     log.add_argument("id")
@@ -164,12 +169,33 @@ def _list(args: argparse.Namespace, sessions: Any) -> int:
 
 
 def _attach(args: argparse.Namespace, sessions: Any) -> int:
+    if args.here:
+        return _attach_here(args, sessions)
+    if args.read_only:
+        raise UsageError("jupyter claude attach: --read-only goes with --here")
     result = sessions.attach(args.id, new_window=args.new_window)
     if args.json:
         _print_json(result.to_json())
     else:
         _print_terminal(result)
     return EXIT_OK
+
+
+def _attach_here(args: argparse.Namespace, sessions: Any) -> int:
+    """Become a tmux client of the session in this terminal (over ssh, in a JupyterLab terminal)."""
+    if args.json or args.new_window:
+        raise UsageError("jupyter claude attach: --here takes no --json or --new-window")
+    if not sys.stdin.isatty():
+        raise UsageError("jupyter claude attach: --here attaches this terminal, so run it in one")
+    session = sessions.status(args.id)
+    if session.state == "stopped":
+        raise SessionNotFound(f"there is no session {session.name}: start task {args.id} first")
+    argv = sessions.tmux.attach_argv(session.name, read_only=args.read_only)
+    # tmux refuses to attach from inside one of its own clients (a terminal started in tmux).
+    environment = {name: value for name, value in os.environ.items() if name != "TMUX"}
+    sys.stdout.flush()
+    os.execvpe(argv[0], argv, environment)
+    return EXIT_FAILED  # not reached: exec replaced this process
 
 
 def _log(args: argparse.Namespace, sessions: Any) -> int:

@@ -181,6 +181,42 @@ def test_invalid_ids_exit_2_without_touching_tmux(cli: Run, tmux: Any, bad_id: s
     assert tmux("list-sessions").returncode != 0  # no server was ever started
 
 
+def test_attach_here_turns_this_terminal_into_a_client(
+    cli: Run, cli_env: dict[str, str], task_root: Path, tmux: Any
+) -> None:
+    """``attach 42 --here`` in a terminal (a pty here, inside an "outer" tmux) execs tmux there."""
+    import pty
+
+    cli("start", "42", "--no-attach")
+    main, secondary = pty.openpty()
+    env = {**cli_env, "TERM": "xterm", "TMUX": "/tmp/outer-tmux-socket,1,0"}
+    process = subprocess.Popen(
+        [sys.executable, "-m", "jupyter_claude", "attach", "42", "--here"],
+        stdin=secondary, stdout=secondary, stderr=secondary, cwd=task_root, env=env, start_new_session=True,
+    )  # fmt: skip
+    os.close(secondary)
+    try:
+        deadline, clients = time.monotonic() + 10, ""
+        while f"claude-42 0 {process.pid}" not in clients:
+            assert process.poll() is None, os.read(main, 4096)
+            assert time.monotonic() < deadline, clients
+            if select.select([main], [], [], 0.05)[0]:
+                os.read(main, 65536)  # what tmux draws: keep the pty from filling up
+            listed = tmux("list-clients", "-F", "#{session_name} #{client_control_mode} #{client_pid}")
+            clients = listed.stdout
+    finally:
+        process.kill()
+        process.wait()
+        os.close(main)
+    assert tmux("has-session", "-t", "=claude-42").returncode == 0  # the client went, the session stays
+
+    not_a_terminal = cli("attach", "42", "--here", check_code=2)
+    assert not_a_terminal.stderr.strip() == (
+        "jupyter claude attach: --here attaches this terminal, so run it in one"
+    )
+    assert "--read-only goes with --here" in cli("attach", "42", "--read-only", check_code=2).stderr
+
+
 def test_exit_codes(cli: Run, cli_env: dict[str, str], tmp_path: Path) -> None:
     assert cli("--help").stdout.startswith("usage: jupyter claude")
     assert "usage:" in cli(check_code=2).stdout  # no command: help, exit 2
