@@ -70,6 +70,8 @@ from typing import Any
 
 import pytest
 
+from .processes import Processes, descendants, end
+
 REPO = Path(__file__).resolve().parent.parent
 NOTEBOOKS = REPO / "notebooks"
 ARTIFACTS = Path(os.environ.get("JUPYTER_CLAUDE_TEST_ARTIFACTS", REPO / "test-artifacts"))
@@ -162,7 +164,7 @@ class LabServer:
     tmux_socket: str = field(default_factory=lambda: f"jc-lab-{uuid.uuid4().hex[:10]}")
     process: subprocess.Popen[bytes] | None = None
     log_file: Path | None = None
-    _descendants: set[int] = field(default_factory=set)
+    _descendants: Processes = field(default_factory=dict)
 
     @property
     def base_url(self) -> str:
@@ -262,7 +264,7 @@ class LabServer:
     def remember_descendants(self) -> None:
         """Note the PIDs of the processes the server started (kernels), to end them at teardown."""
         if self.process is not None:
-            self._descendants |= _descendants(self.process.pid)
+            self._descendants.update(descendants(self.process.pid))
 
     def stop(self) -> None:
         """End the server, then any process it started that outlived it, then the private tmux server."""
@@ -275,54 +277,12 @@ class LabServer:
                 except subprocess.TimeoutExpired:
                     self.process.kill()
                     self.process.wait(timeout=10)
-            for pid in sorted(self._descendants):
-                _end(pid)
+            end(self._descendants)
             self.process = None
         if shutil.which("tmux"):
             self.tmux("kill-server")
         socket_dir = Path(os.environ.get("TMUX_TMPDIR") or "/tmp") / f"tmux-{os.getuid()}"
         (socket_dir / self.tmux_socket).unlink(missing_ok=True)
-
-
-def _descendants(pid: int) -> set[int]:
-    """PIDs of every living process below ``pid`` (read from /proc)."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        parent = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(parent, []).append(int(entry.name))
-    found: set[int] = set()
-    todo = [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            if child not in found:
-                found.add(child)
-                todo.append(child)
-    return found
-
-
-def _end(pid: int) -> None:
-    """SIGTERM one process by PID, then SIGKILL it if it is still there a few seconds later."""
-    try:
-        os.kill(pid, signal.SIGTERM)
-    except ProcessLookupError:
-        return
-    deadline = time.monotonic() + 5
-    while time.monotonic() < deadline:
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
-            return
-        time.sleep(0.1)
-    try:
-        os.kill(pid, signal.SIGKILL)
-    except ProcessLookupError:
-        pass
 
 
 # -- fixtures ------------------------------------------------------------------------------------

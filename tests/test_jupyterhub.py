@@ -38,6 +38,8 @@ import requests
 from tornado.httpclient import HTTPClientError, HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 
+from .processes import descendants, end, start_time
+
 REPO = Path(__file__).resolve().parent.parent
 BIN = Path(sys.executable).parent
 HUB_BIN = BIN / "jupyterhub"
@@ -101,58 +103,6 @@ def _free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return int(sock.getsockname()[1])
-
-
-def _start_time(pid: int) -> str | None:
-    """The kernel's start time of ``pid`` (guards against PID reuse), None when it is gone."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    # Field 22; the command name (field 2) may hold spaces, so split after its closing paren.
-    return stat.rpartition(")")[2].split()[19]
-
-
-def _descendants(root: int) -> dict[int, str]:
-    """Every live descendant of ``root`` with its start time, from /proc."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rpartition(")")[2].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found: dict[int, str] = {}
-    todo = list(children.get(root, []))
-    while todo:
-        pid = todo.pop()
-        started = _start_time(pid)
-        if started is not None and pid not in found:
-            found[pid] = started
-            todo.extend(children.get(pid, []))
-    return found
-
-
-def _alive(pid: int, started: str | None) -> bool:
-    current = _start_time(pid)
-    return current is not None and (started is None or current == started)
-
-
-def _kill(pid: int, started: str | None, sig: signal.Signals) -> None:
-    if _alive(pid, started):
-        try:
-            os.kill(pid, sig)
-        except ProcessLookupError:
-            pass
-
-
-def _wait_gone(pids: dict[int, str | None], deadline: float) -> None:
-    end = time.monotonic() + deadline
-    while time.monotonic() < end and any(_alive(pid, started) for pid, started in pids.items()):
-        time.sleep(0.1)
 
 
 def _tmux_env() -> dict[str, str]:
@@ -311,10 +261,10 @@ class Hub:
     def remember_children(self) -> None:
         """Note the hub's processes (proxy, single-user servers) while the hub is their parent:
         should the hub die first, they are re-parented and only their PIDs find them."""
-        self.children.update(_descendants(self.process.pid))
+        self.children.update(descendants(self.process.pid))
         proxy_pid = self._proxy_pid()
         if proxy_pid is not None and proxy_pid not in self.children:
-            self.children[proxy_pid] = _start_time(proxy_pid)
+            self.children[proxy_pid] = start_time(proxy_pid)
 
     def stop(self) -> list[int]:
         """SIGTERM, wait, SIGKILL; then kill by PID whatever the hub had started; kill tmux.
@@ -329,13 +279,10 @@ class Hub:
             except subprocess.TimeoutExpired:
                 self.process.kill()
                 self.process.wait(STOP_DEADLINE)
-        _wait_gone(children, 5.0)
-        for pid, when in children.items():
-            _kill(pid, when, signal.SIGKILL)
-        _wait_gone(children, 5.0)
+        survivors = end(children)
         for user in ("alice", "bob"):
             _tmux(self.tmux_socket(user), "kill-server")
-        return [pid for pid, when in children.items() if _alive(pid, when)]
+        return survivors
 
     def _proxy_pid(self) -> int | None:
         try:
