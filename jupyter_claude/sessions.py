@@ -656,19 +656,15 @@ def parse_listing(out: str, prefix: str, quiet_seconds: float = QUIET_SECONDS) -
     for name in sorted(panes):
         line, fields = panes[name]
         attached = clients.get(name, 0)
-        if len(fields) > _AT_AGENT:  # an agent's state depends on the time: never kept
-            sessions.append(
-                _session_from_row(name[len(prefix) :], name, fields, attached, now, quiet_seconds)
-            )
-            continue
+        keep = len(fields) <= _AT_AGENT  # an agent's state depends on the time: never kept
         key = (prefix, line, attached)
-        session = _PARSED.get(key)
+        session = _PARSED.get(key) if keep else None
         if session is None:
-            if len(_PARSED) >= _PARSED_MAX:
-                _PARSED.clear()
-            session = _PARSED[key] = _session_from_row(
-                name[len(prefix) :], name, fields, attached, now, quiet_seconds
-            )
+            session = _session_from_row(name[len(prefix) :], name, fields, attached, now, quiet_seconds)
+            if keep:
+                if len(_PARSED) >= _PARSED_MAX:
+                    _PARSED.clear()
+                _PARSED[key] = session
         sessions.append(session)
     unreaped = any(
         f[_AT_DEAD] == "1" and not f[_AT_DEAD_STATUS] and not f[_AT_DEAD_SIGNAL] for _, f in panes.values()
@@ -687,12 +683,10 @@ def _session_from_row(
     task_id: str, name: str, fields: list[str], attached: int, now: float, quiet_seconds: float
 ) -> Session:
     # The core fields are in every row (parse_listing checks); the agent's only in agent rows.
-    # Indexing by constants keeps 200 rows near a millisecond.
-    core = fields.__getitem__
-    exit_status = _exit_status(core(_AT_DEAD_STATUS), core(_AT_DEAD_SIGNAL))
+    exit_status = _exit_status(fields[_AT_DEAD_STATUS], fields[_AT_DEAD_SIGNAL])
     # tmux marks a pane dead when its output closes, a moment before it reaps the process:
     # until the exit status is known the command counts as running.
-    dead = core(_AT_DEAD) == "1" and exit_status is not None
+    dead = fields[_AT_DEAD] == "1" and exit_status is not None
     agent_fields = len(fields) > _AT_AGENT
     agent = fields[_AT_AGENT] or None if agent_fields else None
     agent_state = fields[_AT_AGENT_STATE] if agent_fields else ""
@@ -707,7 +701,7 @@ def _session_from_row(
             quiet_seconds,
         )
     state = "exited" if dead else (agent_state if agent_state in SESSION_STATES else "running")
-    meta = _json_or_none(core(_AT_META)) or {}
+    meta = _json_or_none(fields[_AT_META]) or {}
     return Session(
         id=task_id,
         name=name,
@@ -718,14 +712,14 @@ def _session_from_row(
         started_at=meta.get("started_at"),
         command=meta.get("command"),
         cwd=meta.get("cwd"),
-        pid=None if dead else _int(core(_AT_PID)),
+        pid=None if dead else _int(fields[_AT_PID]),
         log_offset=meta.get("log_offset"),
         agent=agent,
         branch=_optional(fields, OPTION_BRANCH) or None if agent_fields else None,
         worktree=_json_or_none(_optional(fields, OPTION_WORKTREE)) if agent_fields else None,
         ahead=_int(_optional(fields, OPTION_AHEAD)) if agent_fields else None,
-        cols=_int(core(_AT_WIDTH)),
-        rows=_int(core(_AT_HEIGHT)),
+        cols=_int(fields[_AT_WIDTH]),
+        rows=_int(fields[_AT_HEIGHT]),
     )
 
 

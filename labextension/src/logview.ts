@@ -110,11 +110,6 @@ export class ClaudeLogView extends Widget {
     this._term.focus();
   }
 
-  /** The pane's columns and rows as the stream last reported them. */
-  get paneSize(): { cols: number; rows: number } | null {
-    return this._paneSize;
-  }
-
   /**
    * On the next frame (sizes settle after layout): as many columns and rows as
    * the tab holds, and at least the pane's.
