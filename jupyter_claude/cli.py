@@ -32,6 +32,17 @@ class UsageError(Exception):
     """Bad flags or arguments (exit code 2)."""
 
 
+def count(text: str) -> int:
+    """An argparse type: a whole number, 0 or more."""
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid int value: {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {value}")
+    return value
+
+
 class _Parser(argparse.ArgumentParser):
     def error(self, message: str) -> Any:  # type: ignore[override]
         raise UsageError(f"{self.prog}: {message}")
@@ -78,7 +89,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     log = command("log", "print a task's log", _log)
     log.add_argument("id")
-    log.add_argument("-n", "--lines", type=int, default=None, help="only the last N lines")
+    log.add_argument("-n", "--lines", type=count, default=None, help="only the last N lines")
     log.add_argument("--follow", "-f", action="store_true", help="keep printing new output")
     log.add_argument("--raw", action="store_true", help="keep terminal escape sequences")
 
@@ -258,17 +269,26 @@ def _tasks(args: argparse.Namespace, sessions: Any) -> int:
     overview = sessions.overview()
     if args.json:
         _print_json(overview)
-        return EXIT_OK
-    from .sessions import Session
+        return EXIT_OK if "sessions_error" not in overview else EXIT_FAILED
+    from . import vocabulary
 
     rows = []
+    unknown = "sessions_error" in overview
     for task in overview["tasks"]:
         session = task["session"]
-        badge = Session(**session).badge if session else "✖ invalid id"
+        if session:
+            badge = vocabulary.badge(session["state"], session["exit_status"])
+        else:
+            badge = vocabulary.badge("unknown") if unknown and task["valid"] else vocabulary.INVALID
         rows.append((task["id"], badge, task["status"] or "", task["title"]))
     _print_table(("ID", "SESSION", "STATUS", "TITLE"), rows)
     for problem in overview["problems"]:
         print(f"skipped {problem['path']}: {problem['reason']}", file=sys.stderr)
+    if unknown:
+        # The task files are listed all the same; the exit code still says what failed.
+        error = overview["sessions_error"]
+        print(f"error: sessions unknown: {error['reason']}", file=sys.stderr)
+        return EXIT_NO_TMUX if error["error"] == TmuxNotFound.code else EXIT_FAILED
     return EXIT_OK
 
 

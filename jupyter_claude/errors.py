@@ -50,3 +50,9 @@ class SessionNotFound(ClaudeSessionsError):
     """The task has no tmux session (start it first); nothing was changed."""
 
     code = "not_found"
+
+
+class LogUnavailable(ClaudeSessionsError):
+    """The task log folder cannot be created or written; nothing was started."""
+
+    code = "log_unavailable"

@@ -15,7 +15,6 @@ import functools
 import json
 from collections.abc import Callable
 from http.client import responses
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from jupyter_core.utils import ensure_async
@@ -47,6 +46,7 @@ ERROR_STATUS = {
     "no_command": 500,
     "tmux_error": 500,
     "tmux_unreachable": 500,
+    "log_unavailable": 503,
 }
 
 #: Error code of plain HTTP errors (raised by Tornado or jupyter_server).
@@ -55,6 +55,7 @@ STATUS_CODE = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    413: "body_too_large",
     503: "tmux_not_found",
 }
 
@@ -64,6 +65,9 @@ DEFAULT_REASON = {
     404: "no such route",
     405: "this method is not allowed on this route",
 }
+
+#: Largest request body the API reads (413 beyond it).
+MAX_BODY_BYTES = 64 * 1024
 
 #: A viewer whose socket is this far behind the pane is closed (it may reconnect for a fresh screen).
 MAX_PENDING_BYTES = 8 * 1024 * 1024
@@ -145,13 +149,20 @@ class ClaudeAPIHandler(ClaudeMixin, APIHandler):
     """Base of the REST handlers."""
 
     def body(self) -> dict[str, Any]:
-        """The JSON object in the request body ({} when empty)."""
-        try:
-            body = self.get_json_body()
-        except web.HTTPError:
-            raise bad_request("the request body is not valid JSON") from None
-        if body is None:
+        """The JSON object in the request body ({} when empty); 413 past MAX_BODY_BYTES."""
+        raw = self.request.body or b""
+        if len(raw) > MAX_BODY_BYTES:
+            raise ClaudeError(
+                413, "body_too_large", f"the request body is over {MAX_BODY_BYTES // 1024} KiB (the limit)"
+            )
+        if not raw.strip():
             return {}
+        try:
+            body = json.loads(raw.decode("utf-8"))
+        except UnicodeDecodeError:
+            raise bad_request("the request body is not UTF-8 text") from None
+        except (ValueError, RecursionError):
+            raise bad_request("the request body is not valid JSON") from None
         if not isinstance(body, dict):
             raise bad_request("the request body must be a JSON object")
         return body
@@ -163,20 +174,9 @@ class ClaudeAPIHandler(ClaudeMixin, APIHandler):
             raise bad_request(f"{key!r} must be a {kind.__name__} or null")
         return value
 
-    def checked_cwd(self, cwd: str | None) -> str | None:
-        """A requested working directory, which must resolve inside the server's root."""
-        if cwd is None:
-            return None
-        base = Path(self.sessions.root_dir).expanduser().resolve()
-        path = (base / cwd).expanduser().resolve()
-        roots = {base, Path(self.settings.get("server_root_dir") or base).expanduser().resolve()}
-        if not any(path.is_relative_to(root) for root in roots):
-            raise bad_request(f"cwd {cwd!r} is outside the server's root directory")
-        return str(path)
-
     def command_override(self, task_id: str, body: dict[str, Any]) -> list[str] | None:
         """The ``cmd`` of a start request: refused unless allow_command_override; logged."""
-        if "cmd" not in body:
+        if body.get("cmd") is None:  # absent or null: not given (docs/api.md)
             return None
         if not self.sessions.allow_command_override:
             raise ClaudeError(
@@ -242,7 +242,7 @@ class StartHandler(ClaudeAPIHandler):
         """Create or re-use the session, then open or focus a terminal on it unless headless."""
         task_id, body = self.valid_id(raw_id), self.body()
         command = self.command_override(task_id, body)
-        cwd = self.checked_cwd(self.option(body, "cwd", str))
+        cwd = self.option(body, "cwd", str)  # the core keeps it inside the root
         headless, new_window = self.option(body, "headless", bool), self.option(body, "new_window", bool)
         attach = self.option(body, "attach", bool, True) is not False
         session, terminal = await self.call(

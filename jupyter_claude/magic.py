@@ -105,11 +105,11 @@ def build_parser() -> argparse.ArgumentParser:
 
     log = verbs.add_parser("log", help="a task's recent output")
     log.add_argument("id")
-    log.add_argument("-n", "--lines", type=int, default=50, help="the last N lines (default 50; 0 for all)")
+    log.add_argument("-n", "--lines", type=cli.count, default=50, help="the last N lines (default 50; 0 for all)")
     log.add_argument("--raw", action="store_true", help="keep terminal escape sequences")
 
     tasks = verbs.add_parser("tasks", help="the task table widget (live badges, Run/Stop/Attach/Log)")
-    tasks.add_argument("--page-size", type=int, default=50, help="rows per page (0: all)")
+    tasks.add_argument("--page-size", type=cli.count, default=50, help="rows per page (0: all)")
     return parser
 
 

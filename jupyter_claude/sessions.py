@@ -10,12 +10,13 @@ costs one tmux invocation.
 from __future__ import annotations
 
 import builtins
+import dataclasses
 import json
 import os
 import shutil
 import sys
 import time
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from pathlib import Path
@@ -25,9 +26,10 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default, validate
 from traitlets.config import Config, LoggingConfigurable
 from traitlets.log import get_logger
 
-from . import logpipe
+from . import logpipe, vocabulary
+from .logpipe import OPTION_LOG
 from .config import default_log_dir, load_jupyter_config
-from .errors import InvalidSetting, SessionNotFound, TmuxError
+from .errors import ClaudeSessionsError, InvalidSetting, LogUnavailable, SessionNotFound, TmuxError
 from .hooks import (
     OPTION_AGENT,
     OPTION_AGENT_STATE,
@@ -42,7 +44,7 @@ from .hooks import (
 )
 from .ids import is_valid_task_id, validate_task_id
 from .logs import TaskLog
-from .tasks import Task, TaskIndex, load_tasks
+from .tasks import Task, TaskFiles, TaskIndex
 from .terminal import TerminalResult, open_terminal
 from .tmux import (
     TmuxServer,
@@ -73,6 +75,8 @@ _CORE_FIELDS = (
     "pane_dead",
     "pane_dead_status",
     "pane_dead_signal",
+    "pane_pipe",
+    OPTION_LOG,
     OPTION_PANE,
     OPTION_META,
 )
@@ -105,27 +109,22 @@ _PANE_FORMAT = (
 _FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 is the row kind
 # Every row has the core fields at these positions (see parse_listing).
 _AT_NAME, _AT_PANE_ID, _AT_PID, _AT_WIDTH, _AT_HEIGHT, _AT_DEAD, _AT_DEAD_STATUS, _AT_DEAD_SIGNAL = (
-    _FIELD[name] for name in _CORE_FIELDS[:-2]
+    _FIELD[name] for name in _CORE_FIELDS[:8]
 )
+_AT_PIPE, _AT_LOG = _FIELD["pane_pipe"], _FIELD[OPTION_LOG]
 _AT_OURS, _AT_META = _FIELD[OPTION_PANE], _FIELD[OPTION_META]
 _AT_AGENT, _AT_AGENT_STATE = _FIELD[OPTION_AGENT], _FIELD[OPTION_AGENT_STATE]
 _CLIENT_FIELDS = ("session_name", "client_control_mode")
 _CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
 
+#: Longest ``cwd`` a caller may ask for (Linux's PATH_MAX).
+MAX_PATH_LENGTH = 4096
+
 #: A command as an argument vector (no shell).
 Argv = list[str]
 
-SESSION_STATES = ("running", "working", "waiting", "idle", "exited", "stopped")
-
-#: How every front end (widget, magic, CLI, lab sidebar) shows a state.
-BADGES = {
-    "running": "🟢",
-    "working": "🟢",
-    "waiting": "🟡",
-    "idle": "🔵",
-    "exited": "🔴",
-    "stopped": "⚫",
-}
+#: The states a session's listing row may report (the agent's own, from its hooks, included).
+SESSION_STATES = tuple(vocabulary.BY_NAME)
 
 
 @dataclass(frozen=True)
@@ -151,6 +150,10 @@ class Session:
     #: The pane's size: a live view draws with these columns and rows (None when stopped).
     cols: int | None = None
     rows: int | None = None
+    #: The task log's health: "ok", "stalled" (its writer died and could not be restarted yet),
+    #: "gap" (its writer died and was restarted: the gap is marked in the log), "lost N bytes"
+    #: (the log could not be written: a full disk); None when no log is kept (a session made by hand).
+    log_health: str | None = None
     #: True when the call that returned this session created or respawned it; not part of the JSON.
     created: bool = field(default=False, compare=False, repr=False)
     #: Where this run's output starts in the task log (its size when the command started), so a
@@ -160,10 +163,7 @@ class Session:
     @property
     def badge(self) -> str:
         """The state as people see it everywhere: "🟢 running", "🔴 exited (3)", "⚫ stopped"."""
-        label = self.state if self.state != "waiting" else "waiting for you"
-        if self.state == "exited":
-            label = f"exited ({self.exit_status})"
-        return f"{BADGES.get(self.state, '🟢')} {label}"
+        return vocabulary.badge(self.state, self.exit_status)
 
     def to_json(self) -> dict[str, Any]:
         """The session as the REST API, the CLI's ``--json`` and the widget show it."""
@@ -184,6 +184,7 @@ class Session:
             "ahead": self.ahead,
             "cols": self.cols,
             "rows": self.rows,
+            "log": self.log_health,
         }
 
 
@@ -293,6 +294,7 @@ class ClaudeSessions(LoggingConfigurable):
     def __init__(self, **kwargs: Any) -> None:
         if "config" not in kwargs and "parent" not in kwargs:
             kwargs["config"] = load_jupyter_config()
+        self._task_files: TaskFiles | None = None
         super().__init__(**kwargs)
 
     @default("root_dir")
@@ -372,6 +374,7 @@ class ClaudeSessions(LoggingConfigurable):
             rows=_int(rows),
             created=True,
             log_offset=log_offset,
+            log_health="ok",
         )
 
     def _reuse(self, task_id: str, directory: str, argv: list[str], log: Path) -> Session:
@@ -462,7 +465,11 @@ class ClaudeSessions(LoggingConfigurable):
         return Session(id=task_id, name=name)
 
     def list(self) -> list[Session]:
-        """Every session of ours on the tmux server, from one tmux invocation."""
+        """Every session of ours on the tmux server, from one tmux invocation.
+
+        A live session whose log writer died (``#{pane_pipe}`` 0) gets a new one, with the gap
+        marked in the log: a second tmux call, made only then.
+        """
         listing = [["list-panes", "-a", "-F", _PANE_FORMAT], ["list-clients", "-F", _CLIENT_FORMAT]]
         try:
             sessions, unreaped = parse_listing(
@@ -478,7 +485,33 @@ class ClaudeSessions(LoggingConfigurable):
             if is_no_server(error):
                 return []
             raise
+        if any(session.log_health == "stalled" for session in sessions):
+            sessions = self._restart_log_writers(sessions)
         return sessions
+
+    def _restart_log_writers(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
+        """Attach a new log writer to every live session whose writer died (one tmux call)."""
+        stalled = [session for session in sessions if session.log_health == "stalled"]
+        commands: builtins.list[Argv] = []
+        for session in stalled:
+            target = exact_pane(session.name)
+            log = self.log_path(session.id)
+            commands.append(["set-option", "-t", target, OPTION_LOG, "gap"])
+            commands.append(["pipe-pane", "-t", target, self._pipe_command(log, gap=True)])
+        try:
+            self._prepare_log_dir()
+            self.tmux.run(*commands)
+        except (ClaudeSessionsError, OSError) as error:
+            self.log.warning("jupyter-claude: cannot restart the log writer of %d session(s): %s", len(stalled), error)
+            return sessions
+        self.log.warning(
+            "jupyter-claude: the log writer of %s had stopped: restarted, the gap is marked in the log",
+            ", ".join(session.name for session in stalled),
+        )
+        return [
+            dataclasses.replace(session, log_health="gap") if session.log_health == "stalled" else session
+            for session in sessions
+        ]
 
     # -- logs -------------------------------------------------------------------------------
 
@@ -493,19 +526,34 @@ class ClaudeSessions(LoggingConfigurable):
     # -- tasks ------------------------------------------------------------------------------
 
     def tasks(self) -> TaskIndex:
-        """The task files under ``tasks_dirs``, with the files that were skipped and why."""
-        return load_tasks(Path(self.root_dir).expanduser(), self.tasks_dirs)
+        """The task files under ``tasks_dirs``, with the files that were skipped and why.
+
+        Parsed files are kept by the manager: a second call re-reads only files that changed.
+        """
+        key = (str(Path(self.root_dir).expanduser()), tuple(self.tasks_dirs))
+        files = self._task_files
+        if files is None or (str(files.root), tuple(files.folders)) != key:
+            files = self._task_files = TaskFiles(key[0], key[1])
+        return files.index()
 
     def overview(self) -> dict[str, Any]:
         """Tasks merged with their sessions, as the REST API's ``GET claude/tasks`` answers it.
 
-        A session with no task file is listed too (``path`` None). One tmux call.
+        A session with no task file is listed too (``path`` None). One tmux call. Without tmux
+        (or when it fails) the tasks are still listed, their sessions unknown (``session`` None)
+        and ``sessions_error`` says why.
         """
         index = self.tasks()
+        sessions_error: dict[str, str] | None = None
+        try:
+            sessions = self.list()
+        except ClaudeSessionsError as error:
+            sessions, sessions_error = [], {"error": error.code, "reason": str(error)}
         rows: list[dict[str, Any]] = []
-        for task, session in pair_tasks_with_sessions(index.tasks, self.list(), self.session_prefix):
+        for task, session in pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix):
             if task is not None:
-                rows.append({**task.to_json(), "session": session.to_json() if session else None})
+                shown = session.to_json() if session and sessions_error is None else None
+                rows.append({**task.to_json(), "session": shown})
                 continue
             assert session is not None
             rows.append(
@@ -518,10 +566,17 @@ class ClaudeSessions(LoggingConfigurable):
                     "metadata": {},
                     "valid": True,
                     "invalid_reason": None,
+                    "version": None,
                     "session": session.to_json(),
                 }
             )
-        return {"tasks": rows, "problems": [problem.to_json() for problem in index.problems]}
+        overview: dict[str, Any] = {
+            "tasks": rows,
+            "problems": [problem.to_json() for problem in index.problems],
+        }
+        if sessions_error is not None:
+            overview["sessions_error"] = sessions_error
+        return overview
 
     # -- building blocks --------------------------------------------------------------------
 
@@ -559,11 +614,31 @@ class ClaudeSessions(LoggingConfigurable):
         return [part.replace("{id}", task_id) for part in template]
 
     def resolve_cwd(self, cwd: str | None) -> str:
-        """An existing directory to start in; relative paths are taken from root_dir."""
-        root = Path(self.root_dir).expanduser()
-        directory = (root / cwd).expanduser() if cwd else root
-        directory = directory.resolve()
-        if not directory.is_dir():
+        """An existing directory inside ``root_dir`` to start in; relative paths are taken from
+        ``root_dir``. Every front end goes through here, so none can start outside the root."""
+        root = Path(self.root_dir).expanduser().resolve()
+        if cwd is None or cwd == "":
+            directory = root
+        else:
+            if not isinstance(cwd, str):
+                raise InvalidSetting("cwd must be a string")
+            shown = repr(cwd[:80] + ("…" if len(cwd) > 80 else ""))
+            if len(cwd) > MAX_PATH_LENGTH:
+                raise InvalidSetting(f"cwd {shown} is longer than {MAX_PATH_LENGTH} characters")
+            if "\x00" in cwd:
+                raise InvalidSetting(f"cwd {shown} contains a NUL character")
+            try:
+                cwd.encode("utf-8")
+                directory = (root / cwd).resolve()
+            except (UnicodeEncodeError, OSError, ValueError, RuntimeError) as error:
+                raise InvalidSetting(f"cwd {shown} is not a usable path: {error}") from None
+            if not directory.is_relative_to(root):
+                raise InvalidSetting(f"cwd {shown} is outside the root directory {str(root)!r}")
+        try:
+            is_directory = directory.is_dir()
+        except OSError:
+            is_directory = False
+        if not is_directory:
             raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
         return str(directory)
 
@@ -582,24 +657,45 @@ class ClaudeSessions(LoggingConfigurable):
         return ["env", "-u", "CLAUDECODE", *argv]
 
     def _prepare_log(self, task_id: str) -> Path:
-        path = self.log_path(task_id)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        return path
+        """The task's log path, its folder made (a clear error before any session is created)."""
+        self._prepare_log_dir()
+        return self.log_path(task_id)
 
-    def _pipe_command(self, log: Path) -> str:
-        # pipe-pane runs this through sh -c after format expansion: quote for the shell, then
-        # escape '#' for the format.
+    def _prepare_log_dir(self) -> None:
+        folder = Path(self.log_dir).expanduser()
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+            if not os.access(folder, os.W_OK | os.X_OK):
+                raise PermissionError(13, "not writable")
+        except OSError as error:
+            raise LogUnavailable(
+                f"cannot keep task logs in {str(folder)!r}: {error.strerror or error} "
+                "(set c.ClaudeSessions.log_dir to a folder you can write)"
+            ) from None
+        try:
+            space = os.statvfs(folder)
+        except OSError:
+            return
+        if space.f_bavail * space.f_frsize < 1024 * 1024:
+            self.log.warning("jupyter-claude: the log folder %s is (nearly) full: output will be lost", folder)
+
+    def _pipe_command(self, log: Path, gap: bool = False) -> str:
+        """What pipe-pane runs (through ``sh -c``, after format expansion): the log writer, told
+        where to report lost bytes (this tmux server and pane, filled in by tmux itself)."""
         import shlex
 
         words = [sys.executable, "-I", "-S", logpipe.__file__, str(log), str(self.log_max_bytes)]
-        return escape_format("exec " + " ".join(shlex.quote(word) for word in words))
+        words.append(self.tmux.binary())
+        command = "exec " + " ".join(shlex.quote(word) for word in words)
+        # Quote for the shell, then escape '#' for the format; tmux quotes what it fills in.
+        return escape_format(command) + " #{q:socket_path} #{q:pane_id}" + (" --gap" if gap else "")
 
     def _metadata_commands(
         self, target: str | None, started_at: float, log_offset: int, cwd: str, argv: Argv
     ) -> builtins.list[Argv]:
         where = ["-t", target] if target else []
         meta = {"started_at": _iso(started_at), "cwd": cwd, "command": argv, "log_offset": log_offset}
-        values = {OPTION_META: json.dumps(meta), OPTION_AGENT_STATE: ""}
+        values = {OPTION_META: json.dumps(meta), OPTION_AGENT_STATE: "", OPTION_LOG: ""}
         if target is not None:
             # A respawn: the built-in workflow sets these from inside the pane; clear them so a
             # respawn with another command keeps no stale agent record.
@@ -701,7 +797,7 @@ def _session_from_row(
             quiet_seconds,
         )
     state = "exited" if dead else (agent_state if agent_state in SESSION_STATES else "running")
-    meta = _json_or_none(fields[_AT_META]) or {}
+    meta = _metadata(name, fields[_AT_META])
     return Session(
         id=task_id,
         name=name,
@@ -716,11 +812,64 @@ def _session_from_row(
         log_offset=meta.get("log_offset"),
         agent=agent,
         branch=_optional(fields, OPTION_BRANCH) or None if agent_fields else None,
-        worktree=_json_or_none(_optional(fields, OPTION_WORKTREE)) if agent_fields else None,
+        worktree=_text_or_none(_json_or_none(_optional(fields, OPTION_WORKTREE))) if agent_fields else None,
         ahead=_int(_optional(fields, OPTION_AHEAD)) if agent_fields else None,
         cols=_int(fields[_AT_WIDTH]),
         rows=_int(fields[_AT_HEIGHT]),
+        log_health=_log_health(fields, ours=bool(fields[_AT_META])),
     )
+
+
+def _log_health(fields: list[str], ours: bool) -> str | None:
+    """The log's health from the pane's pipe flag and the writer's report (see :mod:`.logpipe`)."""
+    if not ours:
+        return None
+    report = fields[_AT_LOG]
+    if report.startswith("lost "):
+        count = _int(report[5:])
+        return f"lost {count} bytes" if count is not None else "lost bytes"
+    if fields[_AT_DEAD] != "1" and fields[_AT_PIPE] != "1":
+        return "stalled"
+    return "gap" if report == "gap" else "ok"
+
+
+#: The metadata fields we write into ``@jc_meta``, and the type each must have when read back.
+_META_TYPES: dict[str, Callable[[Any], bool]] = {
+    "started_at": lambda value: isinstance(value, str) and len(value) < 64,
+    "cwd": lambda value: isinstance(value, str),
+    "command": lambda value: isinstance(value, list) and all(isinstance(part, str) for part in value),
+    "log_offset": lambda value: isinstance(value, int) and not isinstance(value, bool) and value >= 0,
+}
+_WARNED: set[tuple[str, str]] = set()
+
+
+def _metadata(name: str, text: str) -> dict[str, Any]:
+    """The session's ``@jc_meta`` record; anything that is not what we wrote counts as absent
+    (logged once per session and value), so one odd session never breaks a listing."""
+    if not text:
+        return {}
+    raw = _json_or_none(text)
+    if not isinstance(raw, dict):
+        _warn_once(name, text, "is not a JSON object")
+        return {}
+    kept = {key: value for key, value in raw.items() if key in _META_TYPES and _META_TYPES[key](value)}
+    odd = sorted(key for key in raw if key in _META_TYPES and key not in kept)
+    if odd:
+        _warn_once(name, text, f"has fields of the wrong type ({', '.join(odd)}), ignored")
+    return kept
+
+
+def _warn_once(name: str, text: str, problem: str) -> None:
+    if (name, text) in _WARNED:
+        return
+    if len(_WARNED) > 1024:
+        _WARNED.clear()
+    _WARNED.add((name, text))
+    get_logger().warning("jupyter-claude: tmux session %s: option %s %s", name, OPTION_META, problem)
+
+
+def _text_or_none(value: Any) -> str | None:
+    return value if isinstance(value, str) else None
 
 
 def _optional(fields: list[str], key: str) -> str:
@@ -763,7 +912,7 @@ def _json_or_none(text: str) -> Any:
         return None
     try:
         return json.loads(text)
-    except ValueError:
+    except (ValueError, RecursionError):
         return None
 
 
