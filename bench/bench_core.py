@@ -25,7 +25,7 @@ from collections.abc import Callable
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
-from jupyter_claude.tmux import scrubbed_environment
+from jupyter_claude.core.tmux import scrubbed_environment
 
 SLEEP = ["sleep", "600"]
 

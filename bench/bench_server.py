@@ -44,8 +44,8 @@ from tornado.httpclient import HTTPRequest
 from tornado.websocket import WebSocketClientConnection, websocket_connect
 from traitlets.config import Config
 
-from jupyter_claude.sessions import ClaudeSessions
-from jupyter_claude.tmux import scrubbed_environment
+from jupyter_claude import ClaudeSessions
+from jupyter_claude.core.tmux import scrubbed_environment
 
 REPO = Path(__file__).resolve().parents[1]
 SLEEP = ["sleep", "600"]

@@ -1,7 +1,8 @@
 """jupyter-claude: one coding-agent session per task, in tmux, from JupyterLab, notebooks, REST and a CLI.
 
-The public API is imported lazily so that light users (the CLI, the log pipe, hook commands run
-inside panes) start fast::
+The package is layered: ``core`` (everything shared), ``workflow`` (the built-in run-task workflow),
+and the front ends ``server``, ``notebook`` and ``cli`` over them; imports only go down. The public
+API is imported lazily so that light users (the CLI, hook commands run inside panes) start fast::
 
     from jupyter_claude import ClaudeSessions, InvalidTaskId
     sessions = ClaudeSessions()
@@ -16,20 +17,22 @@ from typing import TYPE_CHECKING, Any
 __version__ = "0.1.0"
 
 _EXPORTS = {
-    "ClaudeSessions": ".sessions",
-    "Session": ".sessions",
-    "Task": ".tasks",
-    "TaskIndex": ".tasks",
-    "ClaudeSessionsError": ".errors",
-    "InvalidTaskId": ".errors",
-    "InvalidSetting": ".errors",
-    "NoCommandConfigured": ".errors",
-    "TmuxError": ".errors",
-    "TmuxNotFound": ".errors",
-    "TmuxUnreachable": ".errors",
-    "validate_task_id": ".ids",
-    "is_valid_task_id": ".ids",
-    "TaskTable": ".widget",
+    "ClaudeSessions": ".core.manager",
+    "Session": ".core.session",
+    "Task": ".core.tasks",
+    "TaskIndex": ".core.tasks",
+    "ClaudeSessionsError": ".core.errors",
+    "InvalidTaskId": ".core.errors",
+    "InvalidSetting": ".core.errors",
+    "LogUnavailable": ".core.errors",
+    "NoCommandConfigured": ".core.errors",
+    "SessionNotFound": ".core.errors",
+    "TmuxError": ".core.errors",
+    "TmuxNotFound": ".core.errors",
+    "TmuxUnreachable": ".core.errors",
+    "validate_task_id": ".core.ids",
+    "is_valid_task_id": ".core.ids",
+    "TaskTable": ".notebook.table",
 }
 
 __all__ = [
@@ -37,8 +40,10 @@ __all__ = [
     "ClaudeSessionsError",
     "InvalidSetting",
     "InvalidTaskId",
+    "LogUnavailable",
     "NoCommandConfigured",
     "Session",
+    "SessionNotFound",
     "Task",
     "TaskIndex",
     "TaskTable",
@@ -52,24 +57,27 @@ __all__ = [
 ]
 
 if TYPE_CHECKING:
-    from .errors import (
+    from .core.errors import (
         ClaudeSessionsError,
         InvalidSetting,
         InvalidTaskId,
+        LogUnavailable,
         NoCommandConfigured,
+        SessionNotFound,
         TmuxError,
         TmuxNotFound,
         TmuxUnreachable,
     )
-    from .ids import is_valid_task_id, validate_task_id
-    from .sessions import ClaudeSessions, Session
-    from .tasks import Task, TaskIndex
-    from .widget import TaskTable
+    from .core.ids import is_valid_task_id, validate_task_id
+    from .core.manager import ClaudeSessions
+    from .core.session import Session
+    from .core.tasks import Task, TaskIndex
+    from .notebook.table import TaskTable
 
 
 def load_ipython_extension(ipython: Any) -> None:
     """``%load_ext jupyter_claude``: register the ``%claude`` magic."""
-    from .magic import load_ipython_extension as load
+    from .notebook.magic import load_ipython_extension as load
 
     load(ipython)
 
@@ -81,9 +89,9 @@ def _jupyter_labextension_paths() -> list[dict[str, str]]:
 
 def _jupyter_server_extension_points() -> list[dict[str, Any]]:
     """The Jupyter server extension (imported only when a server loads it)."""
-    from .app import ClaudeExtension
+    from .server.app import ClaudeExtension
 
-    return [{"module": "jupyter_claude.app", "app": ClaudeExtension}]
+    return [{"module": "jupyter_claude.server.app", "app": ClaudeExtension}]
 
 
 def __getattr__(name: str) -> Any:

@@ -1,53 +1,29 @@
-"""Shared fixtures: a private tmux server per test, never the user's default one."""
+"""Shared fixtures: a private tmux server per test (never the user's default one), a task root, a
+manager on them, and the extension's config for tests that start a Jupyter server.
+
+The tests follow the package's layers (core/, workflow/, server/, notebook/, cli/); e2e/ holds the
+browser, JupyterHub, real-terminal and real-agent runs, marked ``e2e`` (``pytest -m "not e2e"`` is
+the quick check); support/ holds the helpers."""
 
 from __future__ import annotations
 
 import os
 import shutil
 import subprocess
-import sys
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.agent_fakes"]
+from .support.data import SLEEPER
+from .support.server import server_config
 
-#: Ids the core must reject: every front end's tests use this list.
-INVALID_IDS = [
-    "../x",
-    "a.b",
-    "a:b",
-    "-t",
-    "x#(touch f)",
-    "$1",
-    "a b",
-    "42\n",
-    "٤٢",
-    "",
-    "a" * 65,
-    "_x",
-    "a/b",
-    "=a",
-    "a;b",
-    "%1",
-    "@1",
-    "a\x00b",
-    "ａ",
-]
-
-#: The keys of Session.to_json(), exactly.
-SESSION_KEYS = {
-    "id", "name", "running", "state", "exit_status", "attached_clients", "started_at", "command",
-    "cwd", "pid", "agent", "branch", "worktree", "ahead", "cols", "rows", "log",
-}  # fmt: skip
-
-#: A harmless long-running command for sessions that should stay alive.
-SLEEPER = [sys.executable, "-c", "import time; print('ready {id}', flush=True); time.sleep(600)"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.support.agents"]
 
 
 @pytest.fixture(autouse=True)
@@ -100,3 +76,17 @@ def manager(tmux_socket: str, tmp_path: Path, task_root: Path) -> ClaudeSessions
         root_dir=str(task_root),
         command=SLEEPER,
     )
+
+
+@pytest.fixture
+def jp_server_config(tmux_socket: str, tmp_path: Path) -> dict[str, Any]:
+    """A Jupyter server (pytest-jupyter) with the extension on the test's private tmux socket."""
+    return server_config(tmux_socket, tmp_path)
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Everything under tests/e2e/ is marked ``e2e``."""
+    e2e = Path(__file__).parent / "e2e"
+    for item in items:
+        if Path(str(item.fspath)).is_relative_to(e2e):
+            item.add_marker(pytest.mark.e2e)

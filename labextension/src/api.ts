@@ -11,46 +11,76 @@ import { ServerConnection } from '@jupyterlab/services';
 /** The URL segment every route lives under. */
 const API_NAMESPACE = 'claude';
 
+/** The error code of a server without tmux (a 503, or the tasks reply's `sessions_error`). */
+export const TMUX_NOT_FOUND = 'tmux_not_found';
+
 /** The task id gate the server applies; checked here too for a clear message. */
 export const TASK_ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_-]{0,63}$/;
 
-/** Session states the server reports. */
-export type SessionState =
-  | 'running'
-  | 'working'
-  | 'waiting'
-  | 'idle'
-  | 'exited'
-  | 'stopped';
-
-/** The core's `Session.to_json()`; unknown keys are kept but ignored. */
+/**
+ * The core's `Session.to_json()`, every key of it. `state` is one of the
+ * vocabulary's state names (src/vocabulary.json), or a state only a newer
+ * server knows.
+ */
 export interface ISession {
+  /** The task id. */
   id: string;
+  /** The tmux session name (prefix + task id). */
   name: string;
+  /** Whether the session's command is alive. */
   running: boolean;
-  state: SessionState | string;
+  state: string;
+  /** The command's exit code once it has exited, else null. */
   exit_status: number | null;
+  /** How many terminals (tmux clients) are attached. */
   attached_clients: number;
   started_at: string | null;
   command: string[] | null;
   cwd: string | null;
   pid: number | null;
+  /** The agent the session runs (e.g. "claude"), when known. */
+  agent: string | null;
+  /** The git branch and worktree of the task, and how many commits it is ahead. */
+  branch: string | null;
+  worktree: string | null;
+  ahead: number | null;
   /** The pane's size (null when stopped). */
-  cols?: number | null;
-  rows?: number | null;
-  [key: string]: unknown;
+  cols: number | null;
+  rows: number | null;
+  /**
+   * The task log's health: "ok", "stalled", "gap" or "lost N bytes"; null when
+   * no log is kept (a session made by hand).
+   */
+  log: string | null;
 }
 
-/** A task file merged with its live session (`path` is null without a file). */
+/** Why session states are unknown: tmux is missing or failing. */
+export interface ISessionsError {
+  /** The error code, e.g. "tmux_not_found" or "tmux_error". */
+  error: string;
+  /** One sentence a person can act on. */
+  reason: string;
+}
+
+/** A row of GET claude/tasks: a task file and its session (`path` is null for a bare session). */
 export interface ITask {
   id: string;
-  title: string | null;
+  /** The task's title (a session without a task file has its id as title). */
+  title: string;
   status: string | null;
-  priority?: string | null;
+  priority: string | null;
   path: string | null;
-  metadata?: Record<string, unknown>;
-  valid?: boolean;
-  invalid_reason?: string | null;
+  /** The task file's front matter. */
+  metadata: Record<string, unknown>;
+  /** False when the id fails the gate (such a task never has a session). */
+  valid: boolean;
+  invalid_reason: string | null;
+  /** The task file's version stamp, when it has one. */
+  version: string | null;
+  /**
+   * The session (a stopped one when none runs); null for an invalid id, or
+   * when session states are unknown.
+   */
   session: ISession | null;
 }
 
@@ -64,6 +94,8 @@ export interface ITaskProblem {
 export interface ITasksReply {
   tasks: ITask[];
   problems: ITaskProblem[];
+  /** Present when tmux is missing or failing: every `session` is then null. */
+  sessions_error?: ISessionsError;
 }
 
 /** The result of opening the user's own terminal on a session. */
@@ -106,7 +138,7 @@ export class ClaudeAPIError extends Error {
 
   /** tmux is not installed on the server. */
   get isTmuxMissing(): boolean {
-    return this.status === 503 && this.code === 'tmux_not_found';
+    return this.status === 503 && this.code === TMUX_NOT_FOUND;
   }
 }
 

@@ -15,20 +15,9 @@ import {
 import { ReadonlyPartialJSONObject } from '@lumino/coreutils';
 
 import { checkTaskId, ClaudeAPIError, ITerminal } from './api';
+import { CommandIDs } from './ids';
 import { TerminalOpener } from './labterminal';
 import { ClaudeModel } from './model';
-
-/** Command ids. */
-export namespace CommandIDs {
-  export const start = 'claude:start';
-  export const stop = 'claude:stop';
-  export const attach = 'claude:attach';
-  export const attachInLab = 'claude:attach-in-lab';
-  export const openLog = 'claude:open-log';
-  export const startFromFile = 'claude:start-from-file';
-  export const showSessions = 'claude:show-sessions';
-  export const refresh = 'claude:refresh';
-}
 
 /** What the commands need from the plugin. */
 export interface ICommandOptions {

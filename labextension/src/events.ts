@@ -1,22 +1,28 @@
 /**
  * The `claude/events` websocket: one connection that pushes every session
- * change, so badges flip without polling. Reconnects with exponential
- * backoff (and jitter) when the server goes away.
+ * change (and says when tmux can't be listed), so badges flip without
+ * polling. Reconnects with exponential backoff (and jitter) when the server
+ * goes away.
  */
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ClaudeAPI, ISession } from './api';
+import { ClaudeAPI, ISession, ISessionsError } from './api';
 
 /** The connection's state, shown next to the panel title. */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
 
 /** A change pushed by the server. */
 export interface ISessionEvent {
-  /** "snapshot" for the first message, else the server's event name. */
-  event: 'snapshot' | 'started' | 'exited' | 'stopped' | 'attached' | 'state' | string;
-  /** The sessions the message carried (all of them for a snapshot). */
+  /**
+   * "snapshot" for the first message, "error" when tmux can't be listed, else
+   * the server's event name.
+   */
+  event: 'snapshot' | 'error' | 'started' | 'exited' | 'stopped' | 'attached' | 'state' | string;
+  /** The sessions the message carried (all of them for a snapshot, none for an error). */
   sessions: ISession[];
+  /** Why sessions can't be listed (for "error" only). */
+  error?: ISessionsError;
 }
 
 /** Backoff bounds in milliseconds. */
@@ -110,6 +116,9 @@ export class EventsConnection implements IDisposable {
       this._changed.emit({ event: 'snapshot', sessions: data.sessions });
     } else if (data?.type === 'session' && data.session?.id) {
       this._changed.emit({ event: String(data.event), sessions: [data.session] });
+    } else if (data?.type === 'error') {
+      const error = { error: String(data.error ?? 'error'), reason: String(data.reason ?? '') };
+      this._changed.emit({ event: 'error', sessions: [], error });
     }
   }
 

@@ -21,14 +21,18 @@ import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { ClaudeAPI } from './api';
-import { addCommands, CommandIDs } from './commands';
+import { addCommands } from './commands';
+import {
+  CommandIDs,
+  LOG_TRACKER_NAMESPACE,
+  PLUGIN_ID,
+  SIDEBAR_RESTORE_NAME
+} from './ids';
 import { labTerminalOpener } from './labterminal';
 import { ClaudeLogView, createLogWidget } from './logview';
 import { ClaudeModel } from './model';
 import { ClaudeSessionsPanel } from './sidebar';
-import { addTaskFileSupport } from './taskfile';
-
-const PLUGIN_ID = 'jupyter-claude:plugin';
+import { addTaskFileSupport } from './taskbutton';
 
 /** The user settings (schema/plugin.json), with their defaults. */
 interface IConfig {
@@ -65,11 +69,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     const panel = new ClaudeSessionsPanel(model, app.commands);
     panel.refreshInterval = config.refreshInterval;
     app.shell.add(panel, 'left', { rank: 600 });
-    restorer?.add(panel, 'jupyter-claude-sessions');
+    restorer?.add(panel, SIDEBAR_RESTORE_NAME);
 
     // Log tabs: one per task, reopening focuses the existing one.
     const tracker = new WidgetTracker<MainAreaWidget<ClaudeLogView>>({
-      namespace: 'jupyter-claude-log'
+      namespace: LOG_TRACKER_NAMESPACE
     });
     const openLog = (id: string): void => {
       const existing = tracker.find(widget => widget.content.taskId === id);

@@ -15,7 +15,9 @@ import { FitAddon } from '@xterm/addon-fit';
 import { ITheme, Terminal } from '@xterm/xterm';
 
 import { ISession } from './api';
+import { badgeFor } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
+import { logWidgetId } from './ids';
 import { ClaudeModel } from './model';
 import { claudeIcon } from './sidebar';
 
@@ -297,18 +299,9 @@ export function createLogWidget(
   return widget;
 }
 
-/** The DOM id of a task's log tab. */
-export function logWidgetId(id: string): string {
-  return `jp-claude-log-${id}`;
-}
-
-/** "session ended (exit N)", or why it ended when there is no code. */
+/** "session ended: exited (3)", "session ended: stopped", in the vocabulary's words. */
 function endedMessage(session: ISession | null): string {
-  const code = session?.exit_status;
-  if (code !== null && code !== undefined) {
-    return `session ended (exit ${code})`;
-  }
-  return session?.state === 'stopped' ? 'session ended (stopped)' : 'session ended';
+  return session ? `session ended: ${badgeFor(session).label}` : 'session ended';
 }
 
 /** The value of a JupyterLab CSS variable on the body. */

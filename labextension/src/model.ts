@@ -4,13 +4,23 @@
  * Tasks come from GET claude/tasks (on start, on refresh, after the events
  * socket reconnects); sessions come from the same reply and are then kept
  * current by claude/events. The sidebar, the document toolbar button and the
- * commands all read this one model.
+ * commands all read this one model. When tmux is missing or failing, session
+ * states are unknown (not "stopped") until the server can list them again.
  */
 import { PathExt } from '@jupyterlab/coreutils';
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ClaudeAPI, ClaudeAPIError, ISession, ITask, ITaskProblem } from './api';
+import {
+  ClaudeAPI,
+  ClaudeAPIError,
+  ISession,
+  ISessionsError,
+  ITask,
+  ITaskProblem,
+  TMUX_NOT_FOUND
+} from './api';
+import { badgeForRow, IBadge } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
 
 /** One line of the sidebar: a task file, a session, or both. */
@@ -21,52 +31,59 @@ export interface IRow {
   path: string | null;
   valid: boolean;
   invalidReason: string | null;
+  /** The session; null when there is none, or when session states are unknown. */
   session: ISession | null;
+  /** Why session states are unknown (tmux missing or failing), else null. */
+  unknownReason: string | null;
 }
 
-/** Why the panel can't work, shown as a banner. */
+/** Why the panel can't work (or can't tell session states), shown as a banner. */
 export interface IBanner {
-  kind: 'no-extension' | 'no-tmux' | 'error';
+  kind: 'no-extension' | 'no-tmux' | 'no-sessions' | 'error';
   title: string;
   message: string;
 }
 
-/** How a session state is shown. */
-export interface IBadge {
-  state: string;
-  icon: string;
-  label: string;
-}
-
-/** States in which a session's process is alive. */
-const LIVE_STATES = new Set(['running', 'working', 'waiting', 'idle']);
-
-const ICONS: Record<string, string> = {
-  running: '🟢',
-  working: '🟢',
-  waiting: '🟡',
-  idle: '🔵',
-  exited: '🔴',
-  stopped: '⚫'
-};
-
-/** The badge of a session (a missing session is "stopped"). */
-export function badgeFor(session: ISession | null): IBadge {
-  const state = session?.state ?? 'stopped';
-  let label = state;
-  if (state === 'exited' && session?.exit_status !== null && session?.exit_status !== undefined) {
-    label = `exited (${session.exit_status})`;
+/**
+ * The sidebar's rows: tasks in the server's order, then sessions that have no
+ * task row, by id (numbers in numeric order). With `sessionsError`, no row
+ * has a session: their states are unknown.
+ */
+export function mergeRows(
+  tasks: readonly ITask[],
+  sessions: ReadonlyMap<string, ISession>,
+  sessionsError: ISessionsError | null
+): IRow[] {
+  const unknownReason = sessionsError ? sessionsError.reason : null;
+  const sessionOf = (id: string): ISession | null =>
+    unknownReason === null ? sessions.get(id) ?? null : null;
+  const rows: IRow[] = tasks.map(task => ({
+    id: task.id,
+    title: task.title,
+    status: task.status,
+    path: task.path,
+    valid: task.valid !== false,
+    invalidReason: task.invalid_reason ?? null,
+    session: sessionOf(task.id),
+    unknownReason
+  }));
+  const known = new Set(rows.map(row => row.id));
+  const orphans = [...sessions.keys()]
+    .filter(id => !known.has(id))
+    .sort((a, b) => a.localeCompare(b, undefined, { numeric: true }));
+  for (const id of orphans) {
+    rows.push({
+      id,
+      title: null,
+      status: null,
+      path: null,
+      valid: true,
+      invalidReason: null,
+      session: sessionOf(id),
+      unknownReason
+    });
   }
-  return { state, icon: ICONS[state] ?? '⚪', label };
-}
-
-/** Whether the session's command is alive (Stop makes sense, Run does not). */
-export function isLive(session: ISession | null): boolean {
-  if (session === null || session.state === 'exited' || session.state === 'stopped') {
-    return false;
-  }
-  // A state this version doesn't know yet: trust the `running` flag.
-  return LIVE_STATES.has(session.state) || session.running === true;
+  return rows;
 }
 
 /** The shared store of tasks and sessions. */
@@ -86,31 +103,7 @@ export class ClaudeModel implements IDisposable {
 
   /** Tasks in the server's order, then sessions that have no task file. */
   get rows(): IRow[] {
-    const rows: IRow[] = this._tasks.map(task => ({
-      id: task.id,
-      title: task.title,
-      status: task.status,
-      path: task.path,
-      valid: task.valid !== false,
-      invalidReason: task.invalid_reason ?? null,
-      session: this._sessions.get(task.id) ?? null
-    }));
-    const known = new Set(rows.map(row => row.id));
-    const orphans = [...this._sessions.values()]
-      .filter(session => !known.has(session.id))
-      .sort((a, b) => a.id.localeCompare(b.id, undefined, { numeric: true }));
-    for (const session of orphans) {
-      rows.push({
-        id: session.id,
-        title: null,
-        status: null,
-        path: null,
-        valid: true,
-        invalidReason: null,
-        session
-      });
-    }
-    return rows;
+    return mergeRows(this._tasks, this._sessions, this._sessionsError);
   }
 
   /** Task files the server could not read. */
@@ -120,7 +113,12 @@ export class ClaudeModel implements IDisposable {
 
   /** The banner to show, or null when all is well. */
   get banner(): IBanner | null {
-    return this._banner;
+    return this._banner ?? sessionsBanner(this._sessionsError);
+  }
+
+  /** Why session states are unknown (tmux missing or failing), or null. */
+  get sessionsError(): ISessionsError | null {
+    return this._sessionsError;
   }
 
   /** Whether the task list has been fetched at least once. */
@@ -132,9 +130,21 @@ export class ClaudeModel implements IDisposable {
     return this._disposed;
   }
 
-  /** The latest known session of a task, or null. */
+  /** The latest known session of a task, or null (also while session states are unknown). */
   session(id: string): ISession | null {
-    return this._sessions.get(id) ?? null;
+    return this._sessionsError ? null : this._sessions.get(id) ?? null;
+  }
+
+  /** The badge of a task, as its sidebar row shows it. */
+  badge(id: string): IBadge {
+    const row = this.rows.find(r => r.id === id);
+    return badgeForRow(
+      row ?? {
+        valid: true,
+        session: this.session(id),
+        unknownReason: this._sessionsError?.reason ?? null
+      }
+    );
   }
 
   /** The id of the task whose file is at `path` (a contents path), or null. */
@@ -179,6 +189,11 @@ export class ClaudeModel implements IDisposable {
       return;
     }
     this._sessions.set(session.id, session);
+    if (this._sessionsError) {
+      // tmux answered this request: list the others again.
+      this._sessionsError = null;
+      void this.refresh();
+    }
     this._changed.emit();
   }
 
@@ -205,10 +220,13 @@ export class ClaudeModel implements IDisposable {
       const reply = await this.api.listTasks();
       this._tasks = reply.tasks ?? [];
       this._problems = reply.problems ?? [];
-      for (const task of this._tasks) {
-        // Pushed sessions are newer than this reply when a push came meanwhile.
-        if (task.session && since === this._pushes) {
-          this._sessions.set(task.id, task.session);
+      // Pushed sessions are newer than this reply when a push came meanwhile.
+      if (since === this._pushes) {
+        this._sessionsError = reply.sessions_error ?? null;
+        for (const task of this._tasks) {
+          if (task.session) {
+            this._sessions.set(task.id, task.session);
+          }
         }
       }
       this._loaded = true;
@@ -221,18 +239,27 @@ export class ClaudeModel implements IDisposable {
 
   private _onEvent(_: EventsConnection, change: ISessionEvent): void {
     this._pushes += 1;
+    if (change.event === 'error') {
+      this._sessionsError = change.error ?? { error: 'error', reason: '' };
+      this._changed.emit();
+      return;
+    }
+    // tmux answered again: the sessions not pushed since may have changed too.
+    let stale = this._sessionsError !== null;
+    this._sessionsError = null;
     if (change.event === 'snapshot') {
       this._sessions = new Map(change.sessions.map(s => [s.id, s]));
       // The events route answered, so the extension is there: after a server
       // restart the task files may have changed too.
-      if (this._seenSnapshot || this._banner) {
-        void this.refresh();
-      }
+      stale = stale || this._seenSnapshot || this._banner !== null;
       this._seenSnapshot = true;
     } else {
       for (const session of change.sessions) {
         this._sessions.set(session.id, session);
       }
+    }
+    if (stale) {
+      void this.refresh();
     }
     this._changed.emit();
   }
@@ -247,6 +274,7 @@ export class ClaudeModel implements IDisposable {
   private _problems: ITaskProblem[] = [];
   private _sessions = new Map<string, ISession>();
   private _banner: IBanner | null = null;
+  private _sessionsError: ISessionsError | null = null;
   private _loaded = false;
   private _pushes = 0;
   private _seenSnapshot = false;
@@ -258,11 +286,7 @@ export class ClaudeModel implements IDisposable {
 export function bannerFor(error: unknown): IBanner {
   if (error instanceof ClaudeAPIError) {
     if (error.isTmuxMissing) {
-      return {
-        kind: 'no-tmux',
-        title: 'tmux is missing',
-        message: error.reason || 'tmux is not installed where the Jupyter server runs.'
-      };
+      return tmuxMissing(error.reason);
     }
     if (error.isMissingExtension) {
       return {
@@ -279,6 +303,29 @@ export function bannerFor(error: unknown): IBanner {
     kind: 'error',
     title: 'Claude sessions unavailable',
     message: String((error as Error)?.message ?? error)
+  };
+}
+
+/** The banner for session states that can't be read, or null when they can. */
+export function sessionsBanner(error: ISessionsError | null): IBanner | null {
+  if (error === null) {
+    return null;
+  }
+  if (error.error === TMUX_NOT_FOUND) {
+    return tmuxMissing(error.reason);
+  }
+  return {
+    kind: 'no-sessions',
+    title: 'Session states unknown',
+    message: error.reason || 'tmux did not answer.'
+  };
+}
+
+function tmuxMissing(reason: string): IBanner {
+  return {
+    kind: 'no-tmux',
+    title: 'tmux is missing',
+    message: reason || 'tmux is not installed where the Jupyter server runs.'
   };
 }
 

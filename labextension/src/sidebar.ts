@@ -1,7 +1,8 @@
 /**
  * The "Claude Sessions" left sidebar: one row per task or session with its
- * live badge and Run / Stop / Attach / Open log buttons, a filter box, and a
- * banner when the server side can't work.
+ * live badge, a warning when its task log is not whole, and Run / Stop /
+ * Attach / Open log buttons; a filter box, and a banner when the server side
+ * can't work or can't tell session states.
  *
  * Plain DOM on top of ClaudeModel; every action runs a command, so the
  * buttons and the palette behave the same.
@@ -18,9 +19,10 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { CommandIDs } from './commands';
+import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
 import { ConnectionState } from './events';
-import { badgeFor, ClaudeModel, IRow, isLive } from './model';
+import { CommandIDs, SIDEBAR_ID } from './ids';
+import { ClaudeModel, IRow } from './model';
 
 /** The sidebar icon: a terminal prompt in a rounded frame. */
 export const claudeIcon = new LabIcon({
@@ -51,7 +53,7 @@ const ACTIONS: {
     command: CommandIDs.stop,
     icon: stopIcon,
     label: 'Stop the session',
-    enabled: row => (row.session?.state ?? 'stopped') !== 'stopped'
+    enabled: row => hasSession(row.session)
   },
   {
     action: 'attach',
@@ -82,7 +84,7 @@ export class ClaudeSessionsPanel extends Widget {
     private readonly commands: CommandRegistry
   ) {
     super();
-    this.id = 'jp-claude-sessions';
+    this.id = SIDEBAR_ID;
     this.addClass('jp-ClaudeSessions');
     this.title.icon = claudeIcon;
     this.title.caption = 'Claude Sessions';
@@ -219,7 +221,7 @@ export class ClaudeSessionsPanel extends Widget {
   }
 
   private _renderRow(row: IRow): HTMLLIElement {
-    const badge = badgeFor(row.session);
+    const badge = badgeForRow(row);
     const item = document.createElement('li');
     item.className = 'jp-ClaudeSessions-row';
     item.dataset.taskId = row.id;
@@ -230,9 +232,9 @@ export class ClaudeSessionsPanel extends Widget {
     }
 
     const main = div('jp-ClaudeSessions-rowMain');
-    const badgeNode = span('jp-ClaudeSessions-badge', `${badge.icon} ${badge.label}`);
+    const badgeNode = span('jp-ClaudeSessions-badge', badge.text);
     badgeNode.dataset.state = badge.state;
-    badgeNode.title = badgeTitle(row);
+    badgeNode.title = badgeTooltip(row);
     const id = span('jp-ClaudeSessions-id', row.id);
     const title = span('jp-ClaudeSessions-taskTitle', row.title ?? (row.path ? '' : 'no task file'));
     if (row.path) {
@@ -245,6 +247,13 @@ export class ClaudeSessionsPanel extends Widget {
     main.append(badgeNode, id, title);
 
     const detail = div('jp-ClaudeSessions-rowDetail');
+    const note = logNote(row.session);
+    if (note) {
+      const marker = span('jp-ClaudeSessions-logHealth', note.text);
+      marker.dataset.log = row.session?.log ?? '';
+      marker.title = note.title;
+      detail.append(marker);
+    }
     detail.append(span('jp-ClaudeSessions-status', row.status ?? ''));
     const actions = div('jp-ClaudeSessions-actions');
     for (const spec of ACTIONS) {
@@ -316,22 +325,10 @@ function matches(row: IRow, needle: string): boolean {
   if (!needle) {
     return true;
   }
-  const badge = badgeFor(row.session);
+  const badge = badgeForRow(row);
   return [row.id, row.title, row.status, row.path, badge.label]
     .filter(Boolean)
     .some(text => (text as string).toLowerCase().includes(needle));
-}
-
-function badgeTitle(row: IRow): string {
-  const session = row.session;
-  const lines = [`Session: ${badgeFor(session).label}`];
-  if (session?.started_at) {
-    lines.push(`Started: ${session.started_at}`);
-  }
-  if (session && session.attached_clients > 0) {
-    lines.push(`Terminals attached: ${session.attached_clients}`);
-  }
-  return lines.join('\n');
 }
 
 function div(className: string): HTMLDivElement {

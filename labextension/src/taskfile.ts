@@ -1,28 +1,17 @@
 /**
- * Task files in the document area and the file browser: a toolbar button
- * (with the session's badge) on markdown task files to start or stop their
- * session, and the file browser's "Start Claude session" entry.
- *
- * A file's task id is, in order: the id the server lists for that path, the
- * `id:` of its front matter, or its file stem (for the toolbar only when a
- * task or session with that id exists; the context menu takes any valid stem).
+ * Which task a markdown file is. A file's task id is, in order: the id the
+ * server lists for that path, the `id:` of its front matter, or its file stem
+ * (for the toolbar only when a task or session with that id exists; the
+ * context menu takes any valid stem).
  */
-import { JupyterFrontEnd } from '@jupyterlab/application';
-import { Notification } from '@jupyterlab/apputils';
 import { PathExt } from '@jupyterlab/coreutils';
-import { DocumentRegistry, IDocumentWidget } from '@jupyterlab/docregistry';
-import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
-import { Contents } from '@jupyterlab/services';
-import { CommandRegistry } from '@lumino/commands';
-import { IDisposable } from '@lumino/disposable';
-import { Widget } from '@lumino/widgets';
+import type { Contents } from '@jupyterlab/services';
 
 import { TASK_ID_PATTERN } from './api';
-import { CommandIDs } from './commands';
-import { badgeFor, ClaudeModel, isLive } from './model';
+import type { ClaudeModel } from './model';
 
-/** Widget factories whose documents get the button. */
-const FACTORIES = ['Editor', 'Markdown Preview'];
+/** What the rules need from the model: the listed paths and rows. */
+export type ITaskLookup = Pick<ClaudeModel, 'idForPath' | 'rows'>;
 
 /** The `id:` of a YAML front matter block, if it is a valid task id. */
 export function frontMatterId(text: string): string | null {
@@ -42,13 +31,13 @@ export function frontMatterId(text: string): string | null {
 }
 
 /** The stem of a path if it is a valid task id ("tasks/42.md" → "42"). */
-function stemId(path: string): string | null {
+export function stemId(path: string): string | null {
   const stem = PathExt.basename(path, PathExt.extname(path));
   return TASK_ID_PATTERN.test(stem) ? stem : null;
 }
 
 /** The task id of a file whose text is at hand (the toolbar's rule). */
-export function taskIdForText(model: ClaudeModel, path: string, text: string): string | null {
+export function taskIdForText(model: ITaskLookup, path: string, text: string): string | null {
   const known = model.idForPath(path) ?? frontMatterId(text);
   if (known) {
     return known;
@@ -59,8 +48,8 @@ export function taskIdForText(model: ClaudeModel, path: string, text: string): s
 
 /** The task id of a file in the contents manager (the context menu's rule). */
 export async function taskIdForFile(
-  contents: Contents.IManager,
-  model: ClaudeModel,
+  contents: Pick<Contents.IManager, 'get'>,
+  model: ITaskLookup,
   path: string
 ): Promise<string | null> {
   const known = model.idForPath(path);
@@ -77,141 +66,4 @@ export async function taskIdForFile(
     console.warn(`jupyter-claude: cannot read ${path}`, error);
   }
   return stemId(path);
-}
-
-/** The toolbar item: the session badge and a Start/Stop button. */
-class TaskSessionButton extends Widget {
-  constructor(
-    private readonly model: ClaudeModel,
-    private readonly commands: CommandRegistry,
-    private readonly context: DocumentRegistry.Context
-  ) {
-    super();
-    this.addClass('jp-ClaudeTaskButton');
-    this._badge = document.createElement('span');
-    this._badge.className = 'jp-ClaudeTaskButton-badge';
-    this._button = document.createElement('button');
-    this._button.className = 'jp-ClaudeTaskButton-button';
-    this._button.onclick = () => void this._toggle();
-    this.node.append(this._badge, this._button);
-    this.hide();
-
-    model.changed.connect(this._update, this);
-    context.pathChanged.connect(this._update, this);
-    context.model.contentChanged.connect(this._update, this);
-    void context.ready.then(() => this._update());
-  }
-
-  private _update(): void {
-    if (this.isDisposed || !this.context.isReady) {
-      return;
-    }
-    // Only the head of the file can hold front matter.
-    const head = this.context.model.toString().slice(0, 4096);
-    const id = taskIdForText(this.model, this.context.path, head);
-    this._id = id;
-    this.setHidden(id === null);
-    if (id === null) {
-      return;
-    }
-    const session = this.model.session(id);
-    const badge = badgeFor(session);
-    const live = isLive(session);
-    this.node.dataset.taskId = id;
-    this._badge.dataset.state = badge.state;
-    this._badge.textContent = `${badge.icon} ${badge.label}`;
-    this._badge.title = `Claude session of task ${id}: ${badge.label}`;
-    this._button.dataset.action = live ? 'stop' : 'run';
-    this._button.textContent = live ? 'Stop session' : 'Start session';
-    this._button.title = `${live ? 'Stop' : 'Start'} the Claude session of task ${id}`;
-    this._button.disabled = this._busy;
-  }
-
-  private async _toggle(): Promise<void> {
-    const id = this._id;
-    if (!id || this._busy) {
-      return;
-    }
-    const command = isLive(this.model.session(id)) ? CommandIDs.stop : CommandIDs.start;
-    this._busy = true;
-    this._update();
-    try {
-      await this.commands.execute(command, { id });
-    } finally {
-      this._busy = false;
-      this._update();
-    }
-  }
-
-  private _badge: HTMLSpanElement;
-  private _button: HTMLButtonElement;
-  private _id: string | null = null;
-  private _busy = false;
-}
-
-/** Adds the button to markdown documents. */
-class TaskToolbarExtension implements DocumentRegistry.WidgetExtension {
-  constructor(
-    private readonly model: ClaudeModel,
-    private readonly commands: CommandRegistry
-  ) {}
-
-  createNew(widget: Widget, context: DocumentRegistry.Context): IDisposable | void {
-    const toolbar = (widget as IDocumentWidget).toolbar;
-    if (!toolbar || !context.path.toLowerCase().endsWith('.md')) {
-      return;
-    }
-    const item = new TaskSessionButton(this.model, this.commands, context);
-    toolbar.insertItem(10, 'claudeSession', item);
-    return item;
-  }
-}
-
-/** Register the toolbar button and, with a file browser, the context menu entry. */
-export function addTaskFileSupport(
-  app: JupyterFrontEnd,
-  model: ClaudeModel,
-  fileBrowserFactory: IFileBrowserFactory | null
-): void {
-  const extension = new TaskToolbarExtension(model, app.commands);
-  for (const factory of FACTORIES) {
-    app.docRegistry.addWidgetExtension(factory, extension);
-  }
-  if (!fileBrowserFactory) {
-    return;
-  }
-  app.commands.addCommand(CommandIDs.startFromFile, {
-    label: 'Start Claude session',
-    caption: 'Start the Claude session of this task file',
-    isVisible: () => selectedMarkdown(fileBrowserFactory) !== null,
-    execute: async () => {
-      const path = selectedMarkdown(fileBrowserFactory);
-      if (!path) {
-        return;
-      }
-      const id = await taskIdForFile(app.serviceManager.contents, model, path);
-      if (!id) {
-        Notification.warning(
-          `${path} names no task: give it front matter "id: …" or a name like 42.md.`,
-          { autoClose: 8000 }
-        );
-        return;
-      }
-      return app.commands.execute(CommandIDs.start, { id });
-    }
-  });
-  app.contextMenu.addItem({
-    command: CommandIDs.startFromFile,
-    selector: '.jp-DirListing-item[data-file-type="markdown"]',
-    rank: 3
-  });
-}
-
-/** The path of the single selected .md file in the current file browser. */
-function selectedMarkdown(factory: IFileBrowserFactory): string | null {
-  const items = [...(factory.tracker.currentWidget?.selectedItems() ?? [])];
-  if (items.length !== 1 || items[0].type === 'directory') {
-    return null;
-  }
-  return items[0].path.toLowerCase().endsWith('.md') ? items[0].path : null;
 }

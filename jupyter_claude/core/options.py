@@ -1,0 +1,28 @@
+"""The tmux session user options jupyter-claude keeps its records in, named once.
+
+tmux is the only record of what runs: the manager, the log writer and the agent hooks write these
+options, and the one listing (:mod:`.listing`) reads them all back. Their names and formats are
+kept as they were in earlier releases, so sessions they started are still read.
+"""
+
+from __future__ import annotations
+
+#: The pane that runs the task's command (panes the user splits off later are not it).
+PANE = "@jc_pane"
+#: One JSON record {"started_at", "cwd", "command", "log_offset"} written at each start.
+META = "@jc_meta"
+#: The task log's health as its writer reports it: "" (fine), "lost N", or "gap".
+LOG = "@jc_log"
+
+#: The agent of the built-in workflow, and what its hooks report.
+AGENT = "@jc_agent"
+AGENT_STATE = "@jc_agent_state"
+BRANCH = "@jc_branch"
+WORKTREE = "@jc_worktree"
+AHEAD = "@jc_ahead"
+#: Screen patterns (POSIX ERE) that tmux searches for the state of agents without hooks.
+BUSY_PATTERN = "@jc_busy_pattern"
+WAITING_PATTERN = "@jc_waiting_pattern"
+
+#: What the built-in workflow records in a session it runs (cleared when a respawn runs another command).
+AGENT_RECORD = (AGENT, BRANCH, WORKTREE, AHEAD, BUSY_PATTERN, WAITING_PATTERN)

@@ -1,0 +1,117 @@
+"""The tmux commands that start a task's command in a session: one place builds them all.
+
+A :class:`Launch` is everything one start needs (name, directory, argv, log, the pane's settings);
+it gives the command chain of a new session and of a respawn in place, each ONE tmux invocation
+that also attaches the log writer (``pipe-pane``) and writes the session's metadata, so no byte of
+output is missed and no listing sees a half-made session.
+"""
+
+from __future__ import annotations
+
+import json
+import shlex
+import sys
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+
+from . import logpipe, options
+from .tmux import escape_format
+
+#: A command as an argument vector (no shell).
+Argv = list[str]
+
+#: What ``new-session -P`` prints about the pane it made.
+CREATED_FORMAT = "#{pane_pid} #{pane_width} #{pane_height}"
+
+
+def iso(timestamp: float) -> str:
+    """A UTC time as ``2026-11-29T22:40:49Z``."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def pipe_command(log: Path, max_bytes: int, tmux_binary: str, gap: bool = False) -> str:
+    """What pipe-pane runs (through ``sh -c``, after format expansion): the log writer, told where
+    to report lost bytes (this tmux server and pane, filled in and quoted by tmux itself)."""
+    words = [sys.executable, "-I", "-S", logpipe.__file__, str(log), str(max_bytes), tmux_binary]
+    command = "exec " + " ".join(shlex.quote(word) for word in words)
+    # Quote for the shell, then escape '#' for the format.
+    return escape_format(command) + " #{q:socket_path} #{q:pane_id}" + (" --gap" if gap else "")
+
+
+def restart_pipe_commands(target: str, log: Path, max_bytes: int, tmux_binary: str) -> list[Argv]:
+    """A new log writer for a pane whose writer died, with the gap marked."""
+    return [
+        ["set-option", "-t", target, options.LOG, "gap"],
+        ["pipe-pane", "-t", target, pipe_command(log, max_bytes, tmux_binary, gap=True)],
+    ]
+
+
+@dataclass(frozen=True)
+class Launch:
+    """One start of a task's command."""
+
+    task_id: str
+    name: str
+    directory: str
+    argv: Argv
+    log: Path
+    log_max_bytes: int
+    #: ``JUPYTER_CLAUDE_SETTINGS`` for the pane (see :func:`.config.encode_pane_settings`).
+    pane_settings: str
+    tmux_binary: str
+    started_at: float
+    #: The log's size now: where this run's output starts in it.
+    log_offset: int
+
+    def spawn_args(self) -> Argv:
+        """What new-session and respawn-pane both take: directory, environment, command."""
+        return [
+            "-c", escape_format(self.directory),
+            "-e", f"JUPYTER_CLAUDE_TASK_ID={self.task_id}",
+            "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings}",
+            # The pane gets the tmux server's global environment, not ours: drop CLAUDECODE there
+            # too. env also turns a missing program into exit 127 with a message in the log.
+            "--", "env", "-u", "CLAUDECODE", *self.argv,
+        ]  # fmt: skip
+
+    def new_session(self) -> list[Argv]:
+        """Create the session, keep a dead pane, attach the log, write the metadata."""
+        return [
+            ["new-session", "-d", "-s", self.name, "-P", "-F", CREATED_FORMAT, *self.spawn_args()],
+            ["set-option", "-p", "remain-on-exit", "on"],
+            ["set-option", "set-titles", "on"],
+            ["set-option", "set-titles-string", "#{session_name}"],
+            *self._metadata(None),
+            # Right after new-session the current pane is ours; remember it so panes the user
+            # splits off later are not mistaken for the task's command.
+            ["set-option", "-F", options.PANE, "#{pane_id}"],
+            ["pipe-pane", self.pipe()],
+        ]
+
+    def respawn(self, target: str) -> list[Argv]:
+        """Run the command again in the session's dead pane."""
+        return [
+            ["respawn-pane", "-t", target, *self.spawn_args()],
+            ["pipe-pane", "-t", target, self.pipe()],
+            *self._metadata(target),
+        ]
+
+    def pipe(self) -> str:
+        """The log writer's command."""
+        return pipe_command(self.log, self.log_max_bytes, self.tmux_binary)
+
+    def _metadata(self, target: str | None) -> list[Argv]:
+        where = ["-t", target] if target else []
+        meta = {
+            "started_at": iso(self.started_at),
+            "cwd": self.directory,
+            "command": self.argv,
+            "log_offset": self.log_offset,
+        }
+        values = {options.META: json.dumps(meta), options.AGENT_STATE: "", options.LOG: ""}
+        if target is not None:
+            # A respawn: the built-in workflow sets these from inside the pane; clear them so a
+            # respawn with another command keeps no stale agent record.
+            values.update(dict.fromkeys(options.AGENT_RECORD, ""))
+        return [["set-option", *where, key, value] for key, value in values.items()]

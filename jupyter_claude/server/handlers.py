@@ -1,0 +1,173 @@
+"""The REST API of the Jupyter server extension (described in docs/api.md), and its route table.
+
+Every handler is a thin skin over the shared :class:`~jupyter_claude.core.manager.ClaudeSessions`:
+it checks the id and the body, runs the manager's (blocking) call off the event loop and writes
+JSON. Every verb is ``@web.authenticated`` + ``@authorized`` on ``jupyter_claude:sessions`` (GET
+read, POST write); state changes are POST only, so XSRF protects browsers that authenticate with a
+cookie. The route table is at the bottom.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from jupyter_server.auth.decorator import authorized
+from tornado import web
+
+from ..core import logs
+from .base import ClaudeAPIHandler, bad_request
+from .websockets import EventsWebSocket, StreamWebSocket
+
+
+class TasksHandler(ClaudeAPIHandler):
+    """``GET claude/tasks``: task files merged with live sessions."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Tasks, sessions without a task file, and the files that could not be read."""
+        self.finish(await self.call(self.sessions.overview))
+
+
+class SessionsHandler(ClaudeAPIHandler):
+    """``GET claude/sessions``: every session of ours."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """All sessions, live and exited."""
+        sessions = await self.call(self.sessions.list)
+        self.finish({"sessions": [session.to_json() for session in sessions]})
+
+
+class StatusHandler(ClaudeAPIHandler):
+    """``GET claude/{id}/status``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        """One session (a never-started id is "stopped", not 404)."""
+        task_id = self.valid_id(raw_id)
+        self.finish((await self.call(self.sessions.status, task_id)).to_json())
+
+
+class StartHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/start``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Create or re-use the session, then open or focus a terminal on it unless headless."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        command = self.command_override(task_id, body)
+        cwd = self.option(body, "cwd", str)  # the core keeps it inside the root
+        headless, new_window = self.option(body, "headless", bool), self.option(body, "new_window", bool)
+        attach = self.option(body, "attach", bool, True) is not False
+        session, terminal = await self.call(
+            self.sessions.start_and_attach,
+            task_id,
+            cwd,
+            command,
+            attach=attach,
+            new_window=bool(new_window),
+            headless=headless,
+        )
+        self.watcher.note(session)
+        self.finish(
+            {
+                "started": session.created,
+                "session": session.to_json(),
+                "terminal": terminal.to_json() if terminal else None,
+            }
+        )
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: starting changes state, so it is POST only."""
+        self.not_allowed("POST")
+
+
+class StopHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/stop``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Kill the session (its log is kept)."""
+        task_id = self.valid_id(raw_id)
+        stopped = await self.call(self.sessions.stop, task_id)
+        session = await self.call(self.sessions.status, task_id)
+        self.watcher.note(session)
+        self.finish({"stopped": stopped, "session": session.to_json()})
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: stopping changes state, so it is POST only."""
+        self.not_allowed("POST")
+
+
+class AttachHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/attach``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Open (or bring to the front) the user's terminal on the session."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        headless, new_window = self.option(body, "headless", bool), self.option(body, "new_window", bool)
+        result = await self.call(self.sessions.attach, task_id, bool(new_window), headless)
+        self.watcher.poke()
+        self.finish(result.to_json())
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: attaching opens a window, so it is POST only."""
+        self.not_allowed("POST")
+
+
+class LogHandler(ClaudeAPIHandler):
+    """``GET claude/{id}/log?tail=N&raw=0|1``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        """The persisted log as text (ANSI stripped unless raw=1); kept after stop and restarts."""
+        task_id, tail, raw = self.valid_id(raw_id), self.query_tail(), self.query_flag("raw")
+        text = await self.call(self.sessions.read_log, task_id, tail)
+        self.finish(text if raw else logs.strip_ansi(text), set_content_type="text/plain; charset=utf-8")
+
+    def query_tail(self) -> int | None:
+        """``tail``: a number of lines, or absent for the whole log."""
+        value = self.get_query_argument("tail", None)
+        if value is None or value == "":
+            return None
+        if not value.isascii() or not value.isdigit():
+            raise bad_request("'tail' must be a non-negative whole number of lines")
+        return int(value)
+
+    def query_flag(self, name: str) -> bool:
+        """A 0/1 query flag."""
+        value = self.get_query_argument(name, "0")
+        if value not in ("0", "1", "true", "false"):
+            raise bad_request(f"{name!r} must be 0 or 1")
+        return value in ("1", "true")
+
+
+#: Anything between ``claude/`` and the verb is taken as the id, so every malformed id (slashes,
+#: dots, percent-encoded bytes) gets the JSON 400, not an HTML 404.
+_ID = r"(.*)"
+
+default_handlers: list[tuple[str, type[Any]]] = [
+    (r"claude/tasks", TasksHandler),
+    (r"claude/sessions", SessionsHandler),
+    (r"claude/events", EventsWebSocket),
+    (rf"claude/{_ID}/status", StatusHandler),
+    (rf"claude/{_ID}/start", StartHandler),
+    (rf"claude/{_ID}/stop", StopHandler),
+    (rf"claude/{_ID}/attach", AttachHandler),
+    (rf"claude/{_ID}/log", LogHandler),
+    (rf"claude/{_ID}/stream", StreamWebSocket),
+]
