@@ -114,9 +114,13 @@ def free_port() -> int:
 class Server:
     """A ``jupyter server`` process with the extension, and a keep-alive HTTP connection to it."""
 
-    def __init__(self, tmux_socket: str, workdir: Path) -> None:
+    def __init__(
+        self, tmux_socket: str, workdir: Path, settings: list[str] | None = None, root: Path | None = None
+    ) -> None:
         self.port, self.token = free_port(), uuid.uuid4().hex
-        (workdir / "root").mkdir()
+        if root is None:
+            root = workdir / "root"
+            root.mkdir()
         env = {
             **os.environ,
             "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),
@@ -126,11 +130,18 @@ class Server:
         argv = [
             sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", "--ip=127.0.0.1",
             f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={workdir / 'root'}", "--ServerApp.log_level=WARN",
+            f"--ServerApp.root_dir={root}", "--ServerApp.log_level=WARN",
             f"--ClaudeSessions.tmux_socket={tmux_socket}", f"--ClaudeSessions.log_dir={workdir / 'logs'}",
-            "--ClaudeSessions.headless=True", f"--ClaudeSessions.command={json.dumps(SLEEP)}",
-            "--ClaudeSessions.allow_command_override=True",
+            "--ClaudeSessions.headless=True",
         ]  # fmt: skip
+        argv += (
+            settings
+            if settings is not None
+            else [
+                f"--ClaudeSessions.command={json.dumps(SLEEP)}",
+                "--ClaudeSessions.allow_command_override=True",
+            ]
+        )
         self.log = (workdir / "server.log").open("wb")
         self.process = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)
         self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)

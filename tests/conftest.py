@@ -23,7 +23,7 @@ from jupyter_claude import ClaudeSessions
 from .support.data import SLEEPER
 from .support.server import server_config
 
-pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.support.agents"]
+pytest_plugins = ["pytest_jupyter.jupyter_server", "tests.support.agents", "tests.support.claude"]
 
 
 @pytest.fixture(autouse=True)

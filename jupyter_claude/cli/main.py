@@ -88,16 +88,20 @@ def _attach_here(args: argparse.Namespace, sessions: ClaudeSessions) -> int:
 
 
 def _log_follow(args: argparse.Namespace, sessions: ClaudeSessions) -> int:
-    """``log ID -f``: the log so far, then what is appended, until Ctrl-C."""
+    """``log ID -f``: the log so far, then its lines as they settle, until Ctrl-C."""
     path = sessions.log_path(args.id)
-    text, offset = logs.read_log_and_offset(path, tail=args.lines)
-    sys.stdout.write(text if args.raw else logs.strip_ansi(text))
-    sys.stdout.flush()
     try:
-        for chunk in logs.follow(path, offset):
-            shown = chunk.decode("utf-8", errors="replace")
-            sys.stdout.write(shown if args.raw else logs.strip_ansi(shown))
+        if args.raw:
+            text, offset = logs.read_log_and_offset(path, tail=args.lines)
+            sys.stdout.write(text)
             sys.stdout.flush()
+            for chunk in logs.follow(path, offset):
+                sys.stdout.write(chunk.decode("utf-8", errors="replace"))
+                sys.stdout.flush()
+        else:
+            for lines in logs.follow_text(path, sessions.pane_size(args.id), args.lines):
+                sys.stdout.write("".join(line + "\n" for line in lines))
+                sys.stdout.flush()
     except KeyboardInterrupt:
         pass
     return EXIT_OK

@@ -86,7 +86,7 @@ COMMANDS: tuple[Command, ...] = (
     ),
     Command(
         "log",
-        "print a task's log",
+        "print a task's log as its screen showed it",
         (
             ID,
             Argument(
@@ -96,7 +96,7 @@ COMMANDS: tuple[Command, ...] = (
                 defaults={"magic": 50, "cli": None},
             ),
             Argument(("--follow", "-f"), "keep printing new output", "flag", only="cli"),
-            Argument(("--raw",), "keep terminal escape sequences", "flag"),
+            Argument(("--raw",), "the raw bytes, escape sequences included (to replay them)", "flag"),
         ),
     ),
     Command(
@@ -249,11 +249,9 @@ def _attach(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
 
 
 def _log(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
-    from . import logs
-
     path = sessions.log_path(args.id)
-    text = sessions.read_log(args.id, tail=args.lines or None)
-    shown = text if args.raw else logs.strip_ansi(text)
+    tail = args.lines or None
+    shown = sessions.read_log(args.id, tail) if args.raw else sessions.log_text(args.id, tail)
     return Outcome(
         "log", {"id": args.id, "path": str(path), "log": shown}, tuple(shown.splitlines()), value=shown
     )

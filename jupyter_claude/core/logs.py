@@ -3,28 +3,23 @@
 The bytes are written by :mod:`.logpipe`, attached to the pane with ``pipe-pane`` from the session's
 first byte; the files outlive the session and any server restart. Every reader goes through here:
 the CLI's ``log`` (whole, tail, follow), the magic, the TaskTable's viewer, the REST API's ``log``
-route and the live views' replays.
+route and the live views' replays. Text views play the bytes through a terminal of the pane's size
+(:mod:`.render`), so they read as the screen showed them; raw bytes stay available.
 """
 
 from __future__ import annotations
 
 import logging
 import os
-import re
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from . import render
 from .errors import LogUnavailable
 
-# CSI and OSC sequences, other two-byte escapes, and the carriage returns of \r\n line ends.
-_ANSI = re.compile(
-    r"\x1b\[[0-?]*[ -/]*[@-~]"  # CSI ... final byte
-    r"|\x1b\][^\x07\x1b]*(?:\x07|\x1b\\)"  # OSC ... BEL or ST
-    r"|\x1b[PX^_][^\x1b]*\x1b\\"  # DCS / SOS / PM / APC ... ST
-    r"|\x1b[@-Z\\-_]"  # other Fe escapes
-    r"|\x1b[()][0-9A-Za-z]"  # charset selection
-)
+#: Bytes played to find a log's last lines (enough for thousands of lines of a busy screen).
+TAIL_BYTES = 2 * 1024 * 1024
 
 
 def rotated(path: Path) -> Path:
@@ -57,11 +52,6 @@ def size_of(path: Path) -> int:
         return path.stat().st_size
     except FileNotFoundError:
         return 0
-
-
-def strip_ansi(text: str) -> str:
-    """``text`` without terminal escape sequences, with ``\\r\\n`` folded to ``\\n``."""
-    return _ANSI.sub("", text).replace("\r\n", "\n")
 
 
 def read_log(path: Path, tail: int | None = None) -> str:
@@ -103,19 +93,69 @@ def log_tail(path: Path, limit: int) -> bytes:
     return b"".join(parts)
 
 
-def tail_text(path: Path, lines: int = 200, max_bytes: int = 64 * 1024) -> str:
-    """The last ``lines`` lines of a task log (at most ``max_bytes`` read), escape sequences removed."""
-    text = strip_ansi(log_tail(path, max_bytes).decode("utf-8", errors="replace"))
-    # A bare carriage return redraws the line: keep what was drawn last.
-    shown = [line.rstrip("\r").rsplit("\r", 1)[-1] for line in text.rstrip("\n").split("\n")]
-    return "\n".join(shown[-lines:])
+def size_file(path: Path) -> Path:
+    """Where the pane size a log was last written at is kept (``{id}.log.size``)."""
+    return path.with_name(path.name + ".size")
+
+
+def remember_size(path: Path, cols: int, rows: int) -> None:
+    """Keep the pane's size beside its log, so a stopped task's log is still drawn at its size."""
+    try:
+        size_file(path).write_text(f"{cols} {rows}\n", encoding="ascii")
+    except OSError:
+        pass
+
+
+def known_size(path: Path) -> tuple[int, int]:
+    """The pane size kept beside the log, else tmux's default (80x24)."""
+    try:
+        cols, rows = (int(word) for word in size_file(path).read_text(encoding="ascii").split()[:2])
+    except (OSError, ValueError):
+        return render.DEFAULT_SIZE
+    return (cols, rows) if 2 <= cols <= 10_000 and 2 <= rows <= 10_000 else render.DEFAULT_SIZE
+
+
+def text_lines(
+    path: Path, size: tuple[int, int] | None = None, tail: int | None = None, since: int | None = None
+) -> list[str]:
+    """The log as the screen showed it (scrollback, then the last screen), at ``size``.
+
+    ``tail``: the last lines only (the end of the log is played from a bounded number of bytes);
+    ``since``: play only the current file's bytes from that offset (the running command's output).
+    """
+    cols, rows = size or known_size(path)
+    if since is not None:
+        try:
+            with path.open("rb") as handle:
+                handle.seek(since)
+                data = handle.read()
+        except OSError:
+            data = b""
+    elif tail is not None:
+        data = log_tail(path, TAIL_BYTES)
+    else:
+        data = (read_bytes(rotated(path)) or b"") + (read_bytes(path) or b"")
+    lines = render.render(data, cols, rows)
+    return lines[-tail:] if tail else ([] if tail == 0 else lines)
+
+
+def read_bytes(path: Path) -> bytes | None:
+    """A file's bytes, or None when it cannot be read."""
+    try:
+        return path.read_bytes()
+    except OSError:
+        return None
 
 
 def follow(
-    path: Path, offset: int, interval: float = 0.2, stop: Callable[[], bool] = lambda: False
+    path: Path,
+    offset: int,
+    interval: float = 0.2,
+    stop: Callable[[], bool] = lambda: False,
+    idle: bool = False,
 ) -> Iterator[bytes]:
     """What is appended to ``path`` after ``offset``, chunk by chunk, until ``stop()`` (after a
-    rotation, the new file from its start)."""
+    rotation, the new file from its start); with ``idle``, an empty chunk each quiet interval."""
     while not stop():
         try:
             size = path.stat().st_size
@@ -131,3 +171,43 @@ def follow(
             yield data
             continue
         time.sleep(interval)
+        if idle:
+            yield b""
+
+
+def follow_text(
+    path: Path, size: tuple[int, int] | None = None, tail: int | None = None, quiet: float = 0.3
+) -> Iterator[list[str]]:
+    """The log as text, then the lines it settles into as it grows, a batch at a time, forever.
+
+    The first batch is what :func:`text_lines` gives. Afterwards the log is played in a terminal
+    that stays open: lines that scroll off its screen are printed as they go; the screen's own
+    lines once the output has been quiet for ``quiet`` seconds, and again only when redrawn (a
+    full-screen agent repaints in place: its settled screen, not every repaint).
+    """
+    cols, rows = size or known_size(path)
+    first = (
+        log_tail(path, TAIL_BYTES)
+        if tail is not None
+        else (read_bytes(rotated(path)) or b"") + (read_bytes(path) or b"")
+    )
+    offset = size_of(path)
+    player = render.Player(cols, rows)
+    try:
+        player.feed(first)
+        lines = player.settled(quiet=True)
+        yield lines[-tail:] if tail else ([] if tail == 0 else lines)
+        last_output = time.monotonic()
+        pending = False
+        for chunk in follow(path, offset, interval=0.05, idle=True):
+            if chunk:
+                player.feed(chunk)
+                last_output, pending = time.monotonic(), True
+            settled_now = pending and time.monotonic() - last_output >= quiet
+            out = player.settled(quiet=settled_now)
+            if settled_now:
+                pending = False
+            if out:
+                yield out
+    finally:
+        player.close()

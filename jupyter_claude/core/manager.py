@@ -63,6 +63,7 @@ class ClaudeSessions(SessionSettings):
         self._task_files: TaskFiles | None = None
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
+        self._sizes: dict[str, tuple[int | None, int | None]] = {}
 
     @classmethod
     def from_config(
@@ -109,6 +110,9 @@ class ClaudeSessions(SessionSettings):
             return self._reuse(launch)
         pid, cols, rows = [*out.split(), "", "", ""][:3]
         self.log.info("started tmux session %s: %s", launch.name, launch.argv)
+        if cols.isdigit() and rows.isdigit():
+            self._sizes[task_id] = (int(cols), int(rows))
+            logs.remember_size(launch.log, int(cols), int(rows))
         return Session(
             id=task_id,
             name=launch.name,
@@ -253,7 +257,16 @@ class ClaudeSessions(SessionSettings):
             raise
         if any(session.log_health == "stalled" for session in sessions):
             sessions = self._restart_log_writers(sessions)
+        self._remember_sizes(sessions)
         return sessions
+
+    def _remember_sizes(self, sessions: builtins.list[Session]) -> None:
+        """Keep each pane's size beside its log when it changed (a stopped task's log is drawn at it)."""
+        for session in sessions:
+            size = (session.cols, session.rows)
+            if session.cols and session.rows and self._sizes.get(session.id) != size:
+                self._sizes[session.id] = size
+                logs.remember_size(self.log_path(session.id), session.cols, session.rows)
 
     def _restart_log_writers(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
         """Attach a new log writer to every live session whose writer died (one tmux call)."""
@@ -284,8 +297,23 @@ class ClaudeSessions(SessionSettings):
     # -- logs and tasks ---------------------------------------------------------------------
 
     def read_log(self, task_id: str, tail: int | None = None) -> str:
-        """The task's log as text (the last ``tail`` lines when given); kept after stop and restarts."""
+        """The task's log as raw text, escape sequences included (the last ``tail`` lines when
+        given); kept after stop and restarts."""
         return logs.read_log(self.log_path(task_id), tail)
+
+    def log_text(self, task_id: str, tail: int | None = None, session: Session | None = None) -> str:
+        """The task's log as the screen showed it: played through a terminal of the pane's size
+        (``session``: the task's session when the caller has it; else one listing finds the size)."""
+        lines = logs.text_lines(self.log_path(task_id), self.pane_size(task_id, session), tail)
+        return "".join(line + "\n" for line in lines)
+
+    def pane_size(self, task_id: str, session: Session | None = None) -> tuple[int, int]:
+        """The task's pane size: the live (or dead) pane's, else the last one seen, else 80x24."""
+        if session is None or session.id != task_id:
+            session = self.status(task_id)
+        if session.cols and session.rows:
+            return session.cols, session.rows
+        return logs.known_size(self.log_path(task_id))
 
     def tasks(self) -> TaskIndex:
         """The task files under ``tasks_dirs``, with the files that were skipped and why.

@@ -1,7 +1,8 @@
 """The TaskTable's log viewer: the last lines of one task's log below the table, refreshed while open.
 
 It reads the log only when the file changed (its size and mtime), through the one log reader
-(:func:`jupyter_claude.core.logs.tail_text`), and escapes every character it shows.
+(:func:`jupyter_claude.core.logs.text_lines`: the log as the screen showed it, at the pane's
+size), and escapes every character it shows.
 """
 
 from __future__ import annotations
@@ -14,9 +15,8 @@ import ipywidgets as widgets
 from ..core import logs
 from .html import error_div, error_text, escape
 
-#: Lines and bytes of recent output the viewer shows.
+#: Lines of recent output the viewer shows.
 LOG_LINES = 200
-LOG_BYTES = 64 * 1024
 
 
 class LogPanel(widgets.VBox):  # type: ignore[misc]
@@ -41,7 +41,14 @@ class LogPanel(widgets.VBox):  # type: ignore[misc]
             self.text_html.value = ""
             self.title_html.value = ""
 
-    def refresh(self, path: Path | None, task_id: str, badge: str | None, force: bool = False) -> None:
+    def refresh(
+        self,
+        path: Path | None,
+        task_id: str,
+        badge: str | None,
+        force: bool = False,
+        size: tuple[int, int] | None = None,
+    ) -> None:
         """Read the log again if it changed (or when ``force``); ``path`` None shows ``error``."""
         try:
             if path is None:
@@ -50,7 +57,7 @@ class LogPanel(widgets.VBox):  # type: ignore[misc]
             if not force and signature == self._signature:
                 return
             self._signature = signature
-            text = logs.tail_text(path, LOG_LINES, LOG_BYTES)
+            text = "\n".join(logs.text_lines(path, size, tail=LOG_LINES))
         except Exception as error:
             body = error_div(error_text(error))
         else:

@@ -469,7 +469,9 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         except Exception:
             path = None
         item = self._items.get(task_id)
-        self.log_panel.refresh(path, task_id, item.badge if item else None, force)
+        session = next((s for s in self._sessions if s.id == task_id), None)
+        size = (session.cols, session.rows) if session and session.cols and session.rows else None
+        self.log_panel.refresh(path, task_id, item.badge if item else None, force, size)
 
     @staticmethod
     def _descendants(widget: widgets.Widget) -> Iterator[widgets.Widget]:

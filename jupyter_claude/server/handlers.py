@@ -14,7 +14,6 @@ from typing import Any
 from jupyter_server.auth.decorator import authorized
 from tornado import web
 
-from ..core import logs
 from .base import ClaudeAPIHandler, bad_request
 from .websockets import EventsWebSocket, StreamWebSocket
 
@@ -129,15 +128,19 @@ class AttachHandler(ClaudeAPIHandler):
 
 
 class LogHandler(ClaudeAPIHandler):
-    """``GET claude/{id}/log?tail=N&raw=0|1``."""
+    """``GET claude/{id}/log?tail=N&format=text|raw``."""
 
     @web.authenticated
     @authorized
     async def get(self, raw_id: str) -> None:
-        """The persisted log as text (ANSI stripped unless raw=1); kept after stop and restarts."""
-        task_id, tail, raw = self.valid_id(raw_id), self.query_tail(), self.query_flag("raw")
-        text = await self.call(self.sessions.read_log, task_id, tail)
-        self.finish(text if raw else logs.strip_ansi(text), set_content_type="text/plain; charset=utf-8")
+        """The persisted log as the screen showed it (``format=raw``, or ``raw=1``: the bytes as
+        written, to replay); kept after stop and restarts."""
+        task_id, tail = self.valid_id(raw_id), self.query_tail()
+        form = self.get_query_argument("format", "raw" if self.query_flag("raw") else "text")
+        if form not in ("text", "raw"):
+            raise bad_request("'format' must be text or raw")
+        read = self.sessions.read_log if form == "raw" else self.sessions.log_text
+        self.finish(await self.call(read, task_id, tail), set_content_type="text/plain; charset=utf-8")
 
     def query_tail(self) -> int | None:
         """``tail``: a number of lines, or absent for the whole log."""

@@ -20,7 +20,6 @@ import hashlib
 import json
 import os
 import re
-import shlex
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -196,41 +195,13 @@ def save_conversation(conversation: Conversation) -> None:
     os.replace(temporary, conversation.path)
 
 
-# -- Claude Code hooks -----------------------------------------------------------------------------
-
-#: Claude Code hook events we listen to, with the matcher they are registered with (None: none).
-CLAUDE_HOOK_EVENTS: tuple[tuple[str, str | None, str | None], ...] = (
-    # (event, matcher, state forced by the registration)
-    ("SessionStart", None, None),
-    ("UserPromptSubmit", None, None),
-    ("PreToolUse", "*", None),
-    ("PostToolUse", "*", None),
-    ("Notification", "permission_prompt|elicitation_dialog", "waiting"),
-    ("Notification", "idle_prompt", "idle"),
-    ("Stop", None, None),
-    ("SessionEnd", None, None),
-)
-
-
-def claude_settings(hook_command: list[str]) -> dict[str, Any]:
-    """Claude Code settings whose hooks run ``hook_command`` (plus ``--state`` where registered so)."""
-    hooks: dict[str, list[dict[str, Any]]] = {}
-    for event, matcher, state in CLAUDE_HOOK_EVENTS:
-        command = [*hook_command, *(["--state", state] if state else [])]
-        handler = {"type": "command", "command": shlex.join(command), "timeout": 10}
-        entry: dict[str, Any] = {"hooks": [handler]}
-        if matcher is not None:
-            entry["matcher"] = matcher
-        hooks.setdefault(event, []).append(entry)
-    return {"hooks": hooks}
-
-
-def write_claude_settings(name: str, hook_command: list[str]) -> Path:
-    """Write the settings file for one session (``name`` keys it) and return its path."""
-    path = state_dir() / "claude-settings" / f"{name}-{_key(*hook_command)}.json"
+def write_claude_settings(name: str, settings: dict[str, Any]) -> Path:
+    """Write a Claude Code settings file for one session (``name`` and the content key it)."""
+    text = json.dumps(settings, indent=2) + "\n"
+    path = state_dir() / "claude-settings" / f"{name}-{_key(text)}.json"
     path.parent.mkdir(parents=True, exist_ok=True)
     temporary = path.with_name(path.name + f".{os.getpid()}.tmp")
-    temporary.write_text(json.dumps(claude_settings(hook_command), indent=2) + "\n", encoding="utf-8")
+    temporary.write_text(text, encoding="utf-8")
     os.replace(temporary, path)
     return path
 

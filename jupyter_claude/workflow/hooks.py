@@ -1,20 +1,28 @@
-"""Claude Code hook events as agent states: the ``hook`` command run inside a task's pane.
+"""Claude Code hook events as agent states.
 
-Claude Code, started by the claude profile with ``--settings`` naming our hooks, runs
-``python -I -m jupyter_claude hook --socket S --session NAME ...`` on each hook event with the
-event's JSON on stdin. The handler maps the event to a state (working, waiting, idle) and writes it
-into the tmux session's ``@jc_agent_state`` option with one tmux call, so the listing returns it
-with everything else (:mod:`jupyter_claude.core.agentstate` corrects it from the screen). It never
-blocks or fails Claude: it prints nothing on stdout, always exits 0, and reports a problem as one
-line on stderr.
+Claude Code, started by the claude profile with ``--settings`` naming our hooks, runs a hook command
+on each event with the event's JSON on stdin, and waits for it before every tool call: a hook must
+cost the agent nothing. :func:`claude_settings` registers, per event, one small shell command that
+drains stdin and writes the state the event means (working, waiting, idle) into the tmux session's
+``@jc_agent_state`` option with one tmux call, by absolute paths (about 4 ms, where a Python
+interpreter alone takes 12 ms). After a turn (Stop, SessionEnd) the same call records how many
+commits the task branch is ahead of its base (one ``git rev-list``); on SessionStart the event's
+JSON itself is kept as the task's conversation record (its id and transcript: what the next start
+resumes). The listing returns the state with everything else (:mod:`jupyter_claude.core.agentstate`
+corrects it from the screen). A hook never blocks or fails Claude: it prints nothing and exits 0.
+
+:func:`run_hook` is the same in Python: the ``hook`` CLI command, which the settings files of
+earlier releases (and running sessions started by them) still call.
 """
 
 from __future__ import annotations
 
 import json
 import os
+import shlex
 import sys
 from collections.abc import Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import IO, Any
 
@@ -41,6 +49,77 @@ NOTIFICATION_STATES = {"permission_prompt": "waiting", "elicitation_dialog": "wa
 
 #: Events after which the branch may have new commits: "ahead of base" is measured again.
 _COUNT_COMMITS_AFTER = ("SessionStart", "Stop", "SessionEnd")
+
+#: The Claude Code hook registrations: (event, matcher, state it records).
+CLAUDE_HOOK_EVENTS: tuple[tuple[str, str | None, str], ...] = (
+    ("SessionStart", None, "idle"),
+    ("UserPromptSubmit", None, "working"),
+    ("PreToolUse", "*", "working"),
+    ("PostToolUse", "*", "working"),
+    ("PermissionRequest", "*", "waiting"),
+    ("Notification", "permission_prompt|elicitation_dialog", "waiting"),
+    ("Notification", "idle_prompt", "idle"),
+    ("Stop", None, "idle"),
+    ("SessionEnd", None, "idle"),
+)
+
+#: Seconds Claude Code lets one of our hooks run (they take milliseconds).
+HOOK_TIMEOUT = 10
+
+
+@dataclass(frozen=True)
+class HookTarget:
+    """Where a task's hooks record what they learn."""
+
+    #: Absolute path of tmux, the socket path of its server, and the task's session name.
+    tmux: str
+    socket: str
+    session: str
+    #: The file that keeps the conversation record (the SessionStart event's JSON).
+    conversation: str | None = None
+    #: The task's worktree and the commit its branch is measured against ("ahead").
+    worktree: str | None = None
+    base_commit: str | None = None
+    #: Absolute path of git.
+    git: str = "git"
+
+
+def shell_hook(event: str, state: str, target: HookTarget) -> str:
+    """The shell command one hook registration runs (``sh -c``; every value quoted)."""
+    quote = shlex.quote
+    where = quote(exact_pane(target.session))
+    steps = []
+    if event == "SessionStart" and target.conversation:
+        record = quote(target.conversation)
+        folder = quote(os.path.dirname(target.conversation))
+        keep = f"mkdir -p {folder} && cat > {record}.$$ && mv -f {record}.$$ {record}"
+        steps.append(f"{{ {keep}; }} 2>/dev/null || cat >/dev/null")
+    else:
+        steps.append("cat >/dev/null")
+    tmux = (
+        f"{quote(target.tmux)} -S {quote(target.socket)} set-option -t {where} {options.AGENT_STATE} {state}"
+    )
+    if event in _COUNT_COMMITS_AFTER and target.worktree and target.base_commit:
+        span = quote(f"{target.base_commit}..HEAD")
+        steps.append(
+            f"n=$({quote(target.git)} -C {quote(target.worktree)} rev-list --count {span} 2>/dev/null)"
+        )
+        tmux += f' \\; set-option -t {where} {options.AHEAD} "$n"'
+    steps.append(f"{tmux} >/dev/null 2>&1")
+    steps.append("exit 0")
+    return "; ".join(steps)
+
+
+def claude_settings(target: HookTarget) -> dict[str, Any]:
+    """Claude Code settings (for ``--settings``) whose hooks record the agent's state in tmux."""
+    hooks: dict[str, list[dict[str, Any]]] = {}
+    for event, matcher, state in CLAUDE_HOOK_EVENTS:
+        handler = {"type": "command", "command": shell_hook(event, state, target), "timeout": HOOK_TIMEOUT}
+        entry: dict[str, Any] = {"hooks": [handler]}
+        if matcher is not None:
+            entry["matcher"] = matcher
+        hooks.setdefault(event, []).append(entry)
+    return {"hooks": hooks}
 
 
 def state_for_event(payload: Mapping[str, Any], registered_state: str | None = None) -> str | None:

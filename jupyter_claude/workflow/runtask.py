@@ -29,7 +29,7 @@ from ..core.manager import ClaudeSessions
 from ..core.tasks import Task
 from ..core.tmux import TmuxServer, exact_pane
 from . import agents
-from .hooks import tmux_from_environment
+from .hooks import HookTarget, claude_settings, tmux_from_environment
 from .worktrees import Worktree, ahead_of, ensure_worktree
 
 #: Exit code when the agent's program is missing (as a shell reports it).
@@ -140,13 +140,16 @@ def prepare_launch(
         resumed = profile.resume_argv is not None and conversation.can_resume()
     settings_file = None
     if profile.hooks:
-        socket, _ = tmux_from_environment(environ)
-        hook = [sys.executable, "-I", "-m", "jupyter_claude", "hook", "--session", name]
-        hook += ["--socket", socket] if socket else []
-        hook += ["--conversation", str(conversation.path)] if conversation else []
-        if worktree.base_commit:
-            hook += ["--worktree", worktree.path, "--base-commit", worktree.base_commit]
-        settings_file = str(agents.write_claude_settings(name, hook))
+        target = HookTarget(
+            tmux=shutil.which("tmux") or "tmux",
+            socket=tmux_from_environment(environ)[0] or "",
+            session=name,
+            conversation=str(conversation.path) if conversation else None,
+            worktree=worktree.path if worktree.base_commit else None,
+            base_commit=worktree.base_commit,
+            git=shutil.which("git") or "git",
+        )
+        settings_file = str(agents.write_claude_settings(name, claude_settings(target)))
         values["settings_file"] = settings_file
     argv = agents.agent_argv(profile, values, resume=resumed)
     agent_line = f"  agent {profile.name}"

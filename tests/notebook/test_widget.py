@@ -13,7 +13,6 @@ import pytest
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
-from jupyter_claude.core.logs import tail_text
 from jupyter_claude.core.tmux import TmuxServer
 from jupyter_claude.notebook.refresher import REFRESHER
 from jupyter_claude.notebook.table import TaskTable
@@ -326,14 +325,6 @@ def test_log_viewer_refreshes_while_open_and_closes(
     assert wait_for(lambda: "line 6" in table.log_html.value, 3), "the open log did not refresh"
     table.log_close_button.click()
     assert table.log_task == "" and table.log_panel.layout.display == "none" and table.log_html.value == ""
-
-
-def test_tail_text_strips_escapes_and_redraws(tmp_path: Path) -> None:
-    log = tmp_path / "1.log"
-    log.with_name("1.log.1").write_bytes(b"old line\r\n")
-    log.write_bytes(b"\x1b[1mbold\x1b[0m\r\nprogress 10%\rprogress 100%\r\n" + b"x" * 10 + b"\n")
-    assert tail_text(log, lines=3) == "bold\nprogress 100%\nxxxxxxxxxx"
-    assert tail_text(log, lines=10).startswith("old line\nbold")
 
 
 def test_no_tasks_and_no_sessions_says_so(

@@ -11,7 +11,7 @@ from typing import Any
 import pytest
 
 from jupyter_claude import ClaudeSessions
-from jupyter_claude.core.logs import strip_ansi
+from jupyter_claude.core.render import strip_ansi
 from jupyter_claude.server.stream import replay_from, screen_bytes
 
 from ..support.data import INVALID_IDS

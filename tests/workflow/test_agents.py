@@ -3,22 +3,14 @@ resume, custom profiles, and a missing agent program."""
 
 from __future__ import annotations
 
-import json
-import shlex
-import sys
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
 
 from jupyter_claude import ClaudeSessions, InvalidSetting
-from jupyter_claude.workflow.agents import (
-    CLAUDE_HOOK_EVENTS,
-    agent_profile,
-    claude_settings,
-    fill,
-)
+from jupyter_claude.workflow.agents import agent_profile, fill
+from jupyter_claude.workflow.hooks import CLAUDE_HOOK_EVENTS, HookTarget, claude_settings
 
 from ..support.agents import Agents, wait_for
 
@@ -62,56 +54,6 @@ def test_profiles_argv_and_environment(
     assert str(prompt_file).startswith(env["XDG_STATE_HOME"])
     if agent == "aider":  # it takes no prompt argument: the prompt is printed in the pane
         assert "The login form loses the password field" in wait_for(lambda: workflow.read_log("42"))
-
-
-def test_claude_gets_a_session_id_and_our_hooks(
-    workflow: ClaudeSessions, agents: Agents, git_root: Path, tmux_socket: str
-) -> None:
-    agents.install_claude()
-    workflow.start("42")
-    record = wait_for(agents.records)[0]
-    argv = record["argv"]
-    assert Path(argv[0]).name == "claude"
-    assert argv[1] == "--session-id" and str(uuid.UUID(argv[2])) == argv[2]
-    assert argv[3] == "--settings" and argv[5].startswith("You are working on task 42")
-    settings_file = Path(argv[4])
-    assert settings_file.is_relative_to(Path(record["env"]["XDG_STATE_HOME"]) / "jupyter-claude")
-    settings = json.loads(settings_file.read_text())
-    assert set(settings) == {"hooks"}
-    assert set(settings["hooks"]) == {event for event, _, _ in CLAUDE_HOOK_EVENTS}
-    command = shlex.split(settings["hooks"]["Stop"][0]["hooks"][0]["command"])
-    assert command[:5] == [sys.executable, "-I", "-m", "jupyter_claude", "hook"]
-    assert command[command.index("--session") + 1] == "claude-42"
-    socket = command[command.index("--socket") + 1]
-    assert Path(socket).name == tmux_socket  # the pane's own server, from $TMUX
-    notifications = {entry["matcher"]: entry for entry in settings["hooks"]["Notification"]}
-    assert set(notifications) == {"permission_prompt|elicitation_dialog", "idle_prompt"}
-    assert "--state waiting" in notifications["permission_prompt|elicitation_dialog"]["hooks"][0]["command"]
-    assert "agent claude (new conversation" in wait_for(lambda: workflow.read_log("42"))
-
-
-def test_claude_resumes_its_conversation_on_the_next_start(
-    workflow: ClaudeSessions, agents: Agents, git_root: Path
-) -> None:
-    agents.install_claude()
-    workflow.start("42")
-    first = wait_for(agents.records)[0]["argv"]
-    session_id = first[2]
-    wait_for(lambda: workflow.status("42").state == "idle")  # SessionStart ran: the transcript exists
-    agents.step(exit=0)
-    wait_for(lambda: workflow.status("42").state == "exited")
-    agents.reset_steps()
-    assert workflow.start("42").created  # respawned
-    wait_for(lambda: len(agents.records()) == 2)
-    second = agents.records()[1]["argv"]
-    assert second[1:3] == ["--resume", session_id] and second[3] == "--settings" and len(second) == 5
-    # Stopping kills the tmux session and its options; the conversation is remembered on disk.
-    workflow.stop("42")
-    agents.reset_steps()
-    workflow.start("42")
-    wait_for(lambda: len(agents.records()) == 3)
-    assert agents.records()[2]["argv"][1:3] == ["--resume", session_id]
-    assert "resuming conversation " + session_id in workflow.read_log("42")
 
 
 def test_a_conversation_that_never_started_is_not_resumed(
@@ -196,8 +138,14 @@ def test_fill_is_one_pass() -> None:
 
 
 def test_claude_settings_shape() -> None:
-    settings = claude_settings(["/py", "-m", "jupyter_claude", "hook", "--session", "claude-4 2"])
+    target = HookTarget(tmux="/usr/bin/tmux", socket="/tmp/tmux-0/default", session="claude-4 2")
+    settings = claude_settings(target)
+    assert set(settings) == {"hooks"}
+    assert set(settings["hooks"]) == {event for event, _, _ in CLAUDE_HOOK_EVENTS}
     entry = settings["hooks"]["PreToolUse"][0]
     assert entry["matcher"] == "*" and entry["hooks"][0]["type"] == "command"
-    assert shlex.split(entry["hooks"][0]["command"])[-1] == "claude-4 2"
+    assert "'=claude-4 2:'" in entry["hooks"][0]["command"]  # every value quoted for sh
     assert "matcher" not in settings["hooks"]["Stop"][0]
+    notifications = {entry["matcher"]: entry for entry in settings["hooks"]["Notification"]}
+    assert set(notifications) == {"permission_prompt|elicitation_dialog", "idle_prompt"}
+    assert notifications["idle_prompt"]["hooks"][0]["command"].count("@jc_agent_state idle") == 1

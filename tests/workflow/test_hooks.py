@@ -1,10 +1,14 @@
-"""Agent state: Claude Code hooks recorded in tmux, the screen fallback, and what list() and
-``claude/events`` show."""
+"""Agent state: Claude Code's hooks recorded in tmux (each registered shell command run as Claude
+Code runs it), the Python ``hook`` command of earlier releases, and the screen fallback for agents
+without hooks. The real Claude Code CLI drives the same hooks in tests/e2e/test_claude_real.py."""
 
 from __future__ import annotations
 
 import io
 import json
+import re
+import shlex
+import shutil
 import subprocess
 import sys
 from pathlib import Path
@@ -16,16 +20,9 @@ from jupyter_claude import ClaudeSessions
 from jupyter_claude.core import options
 from jupyter_claude.core.agentstate import derive_state
 from jupyter_claude.core.tmux import TmuxServer
-from jupyter_claude.workflow.hooks import run_hook, state_for_event
+from jupyter_claude.workflow.hooks import HookTarget, claude_settings, run_hook, state_for_event
 
 from ..support.agents import Agents, git, wait_for
-from ..support.server import (
-    Fetch,
-    messages_of,
-    post,
-    read_frames,
-    server_config,
-)
 
 BUSY = "✻ Thinking… (3s · esc to interrupt)\r\n"
 PERMISSION = "Do you want to run this command?\r\n❯ 1. Yes\r\n  2. No\r\n"
@@ -139,86 +136,112 @@ def test_hook_writes_the_named_session_on_the_named_server(tmp_path: Path, tmux_
         subprocess.run(["tmux", "-L", tmux_socket + "-b", "kill-server"], capture_output=True, check=False)
 
 
-def test_fake_claude_states_seen_through_list(
-    workflow: ClaudeSessions, agents: Agents, git_root: Path
-) -> None:
-    agents.install_claude()
-    workflow.start("42")
-    # SessionStart fires as Claude Code starts.
-    wait_for(lambda: state(workflow) == "idle")
-    # While it works Claude Code animates a spinner line that ends "esc to interrupt".
-    agents.step(event="UserPromptSubmit", extra={"prompt": "go"}, print=BUSY)
-    assert state(workflow) == "working"
-    agents.step(event="PreToolUse", extra={"tool_name": "Bash"}, matcher_value="Bash", print=BUSY)
-    assert state(workflow) == "working"
-    agents.step(
-        event="Notification",
-        extra={
-            "notification_type": "permission_prompt",
-            "message": "Claude needs your permission to use Bash",
-        },
-        matcher_value="permission_prompt",
-        print=PERMISSION,
+def hook_target(
+    tmp_path: Path, tmux_socket: str, worktree: Path | None = None, base: str | None = None
+) -> HookTarget:
+    """Hooks aimed at claude-42 on the test's server (its socket path asked from tmux)."""
+    socket = TmuxServer(tmux_socket).run(["display-message", "-p", "#{socket_path}"]).strip()
+    return HookTarget(
+        tmux=shutil.which("tmux") or "tmux",
+        socket=socket,
+        session="claude-42",
+        conversation=str(tmp_path / "state" / "conversation.json"),
+        worktree=str(worktree) if worktree else None,
+        base_commit=base,
+        git=shutil.which("git") or "git",
     )
-    assert state(workflow) == "waiting"
-    assert workflow.status("42").badge == "🟡 waiting for you"
-    # A notification no entry matches changes nothing.
-    agents.step(
-        event="Notification", extra={"notification_type": "auth_success"}, matcher_value="auth_success"
-    )
-    assert state(workflow) == "waiting"
-    agents.step(event="PostToolUse", extra={"tool_name": "Bash"}, matcher_value="Bash", print=CLEAR + BUSY)
-    assert state(workflow) == "working"
-    # The agent committed during its turn: "ahead" is measured again when the turn ends.
-    worktree = Path(workflow.status("42").worktree or "")
-    (worktree / "fix.txt").write_text("fixed\n")
-    git(worktree, "add", "fix.txt")
-    git(worktree, "commit", "-q", "-m", "fix")
-    agents.step(event="Stop", extra={"stop_hook_active": False}, print=CLEAR + "> \r\n")
-    session = workflow.status("42")
-    assert session.state == "idle" and session.badge == "🔵 idle" and session.ahead == 1
-    agents.step(event="Notification", extra={"notification_type": "idle_prompt"}, matcher_value="idle_prompt")
-    assert state(workflow) == "idle"
-    agents.step(exit=3)
-    exited = wait_for(lambda: (s := workflow.status("42")).state == "exited" and s)
-    assert exited.badge == "🔴 exited (3)"
-    runs = agents.hook_runs()
-    assert runs and all(run["rc"] == 0 and run["stdout"] == "" and run["stderr"] == "" for run in runs)
-    assert {run["event"] for run in runs} >= {
-        "SessionStart",
-        "UserPromptSubmit",
-        "PreToolUse",
-        "Notification",
-        "PostToolUse",
-        "Stop",
-        "SessionEnd",
-    }
 
 
-def test_esc_and_approval_are_read_from_the_screen(
-    workflow: ClaudeSessions, agents: Agents, git_root: Path
-) -> None:
-    agents.install_claude()
-    workflow.start("42")
-    wait_for(lambda: state(workflow) == "idle")
-    agents.step(event="UserPromptSubmit", extra={"prompt": "go"}, print=BUSY)
-    assert state(workflow) == "working"
-    # Esc: the spinner goes, no Stop hook fires; once the pane is quiet the screen says idle.
-    agents.step(print=CLEAR + "> \r\n")
-    wait_for(lambda: state(workflow) == "idle")
-    # A permission prompt, then approved: the tool runs (busy line) before any hook fires.
-    agents.step(
-        event="Notification",
-        extra={"notification_type": "permission_prompt"},
-        matcher_value="permission_prompt",
-        print=CLEAR + PERMISSION,
+def fire(target: HookTarget, event: str, payload: dict[str, Any], matcher: str | None = None) -> list[Any]:
+    """Run every command our settings register for ``event`` as Claude Code does (``sh -c``, JSON on
+    stdin); return the finished processes."""
+    done = []
+    for entry in claude_settings(target)["hooks"][event]:
+        pattern = entry.get("matcher")
+        if pattern not in (None, "*") and re.fullmatch(pattern, matcher or "") is None:
+            continue
+        for hook in entry["hooks"]:
+            done.append(
+                subprocess.run(
+                    ["sh", "-c", hook["command"]],
+                    input=json.dumps({"hook_event_name": event, **payload}),
+                    capture_output=True,
+                    text=True,
+                    timeout=hook["timeout"],
+                )
+            )
+    return done
+
+
+def test_shell_hooks_record_each_events_state(tmp_path: Path, tmux_socket: str, git_root: Path) -> None:
+    server = TmuxServer(tmux_socket)
+    server.run(
+        ["new-session", "-d", "-s", "claude-42", "sleep 600"],
+        ["new-session", "-d", "-s", "claude-420", "sleep 600"],
     )
-    assert state(workflow) == "waiting"
-    agents.step(print=CLEAR + BUSY)
-    assert state(workflow) == "working"
-    # Still running and printing: it stays working.
-    agents.step(print=BUSY)
-    assert state(workflow) == "working"
+    base = git(git_root, "rev-parse", "HEAD").strip()
+    target = hook_target(tmp_path, tmux_socket, git_root, base)
+
+    def option(name: str, session: str = "claude-42") -> str:
+        return server.run(["show-options", "-qv", "-t", f"={session}:", name]).strip()
+
+    transcript = str(tmp_path / "t.jsonl")
+    for event, payload, matcher, expected in (
+        (
+            "SessionStart",
+            {"session_id": "0f0e", "transcript_path": transcript, "source": "startup"},
+            "startup",
+            "idle",
+        ),
+        ("UserPromptSubmit", {"prompt": "go"}, None, "working"),
+        ("PreToolUse", {"tool_name": "Bash", "tool_input": {"command": "x" * 200_000}}, "Bash", "working"),
+        ("PermissionRequest", {"tool_name": "Bash"}, "Bash", "waiting"),
+        ("PostToolUse", {"tool_name": "Bash"}, "Bash", "working"),
+        ("Notification", {"notification_type": "permission_prompt"}, "permission_prompt", "waiting"),
+        ("Notification", {"notification_type": "idle_prompt"}, "idle_prompt", "idle"),
+        ("Stop", {"stop_hook_active": False}, None, "idle"),
+    ):
+        runs = fire(target, event, payload, matcher)
+        assert runs and all(run.returncode == 0 and run.stdout == "" and run.stderr == "" for run in runs)
+        assert option(options.AGENT_STATE) == expected, event
+        if event == "SessionStart":
+            # The event's own JSON is the task's conversation record (what the next start resumes).
+            record = json.loads(Path(target.conversation or "").read_text())
+            assert record["session_id"] == "0f0e" and record["transcript_path"] == transcript
+    assert option(options.AGENT_STATE, "claude-420") == ""  # never a prefix match
+    # A commit during the turn: "ahead" is measured when the turn ends.
+    (git_root / "fix.txt").write_text("fixed\n")
+    git(git_root, "add", "fix.txt")
+    git(git_root, "commit", "-q", "-m", "fix")
+    fire(target, "Stop", {})
+    assert option(options.AHEAD) == "1"
+
+
+def test_shell_hooks_never_fail_the_agent(tmp_path: Path, tmux_socket: str) -> None:
+    # No tmux server on the socket, a folder that cannot be made, garbage on stdin: exit 0, silent.
+    target = HookTarget(
+        tmux=shutil.which("tmux") or "tmux",
+        socket=str(tmp_path / "no-server"),
+        session="claude-42",
+        conversation=str(tmp_path / "a-file" / "conversation.json"),
+        worktree=str(tmp_path / "no-repo"),
+        base_commit="abc",
+    )
+    (tmp_path / "a-file").write_text("x")
+    for event in ("SessionStart", "UserPromptSubmit", "Stop", "PermissionRequest"):
+        for run in fire(target, event, {"junk": "\x00" * 3}, "x"):
+            assert (run.returncode, run.stdout, run.stderr) == (0, "", "")
+
+
+def test_hook_settings_quote_every_value(tmp_path: Path) -> None:
+    odd = str(tmp_path / "it's a $(touch pwned) dir")
+    target = HookTarget(tmux="/usr/bin/tmux", socket=odd, session="claude-42", conversation=odd + "/c.json")
+    for entries in claude_settings(target)["hooks"].values():
+        for entry in entries:
+            command = entry["hooks"][0]["command"]
+            assert shlex.quote(odd) in command
+    fire(target, "SessionStart", {})
+    assert not (Path.cwd() / "pwned").exists() and not (tmp_path / "pwned").exists()
 
 
 def test_screen_fallback_for_an_agent_without_hooks(
@@ -240,59 +263,3 @@ def test_screen_fallback_for_an_agent_without_hooks(
     agents.step(print="some output\r\n")
     assert state(workflow) == "working"
     assert agents.hook_runs() == []
-
-
-class TestEvents:
-    """The same states pushed on the ``claude/events`` websocket."""
-
-    @pytest.fixture
-    def jp_server_config(self, tmux_socket: str, tmp_path: Path, git_root: Path) -> dict[str, Any]:
-        return server_config(tmux_socket, tmp_path, command=[], root_dir=str(git_root), agent_quiet_seconds=2)
-
-    async def test_states_through_claude_events(
-        self, jp_fetch: Fetch, jp_ws_fetch: Any, agents: Agents
-    ) -> None:
-        import asyncio
-
-        agents.install_claude()
-        ws = await jp_ws_fetch("claude", "events")
-        try:
-            await read_frames(ws, lambda frames: len(frames) >= 1)  # the snapshot
-            await post(jp_fetch, "claude", "42", "start", payload={"headless": True})
-            seen: list[str] = []
-
-            async def until_state(wanted: str) -> None:
-                def done(frames: list[str | bytes]) -> bool:
-                    for message in messages_of(frames[-1:]):
-                        session = message.get("session") or {}
-                        ours = message.get("type") == "session" and session.get("id") == "42"
-                        if ours and (not seen or seen[-1] != session["state"]):
-                            seen.append(session["state"])
-                    return bool(seen) and seen[-1] == wanted
-
-                if not (seen and seen[-1] == wanted):
-                    await read_frames(ws, done, timeout=15)
-
-            loop = asyncio.get_running_loop()
-            await until_state("idle")
-            await loop.run_in_executor(
-                None, lambda: agents.step(event="UserPromptSubmit", extra={"prompt": "go"}, print=BUSY)
-            )
-            await until_state("working")
-            await loop.run_in_executor(
-                None,
-                lambda: agents.step(
-                    event="Notification",
-                    extra={"notification_type": "permission_prompt"},
-                    matcher_value="permission_prompt",
-                    print=CLEAR + PERMISSION,
-                ),
-            )
-            await until_state("waiting")
-            await loop.run_in_executor(None, lambda: agents.step(event="Stop", print=CLEAR + "> \r\n"))
-            await until_state("idle")
-            await loop.run_in_executor(None, lambda: agents.step(exit=5))
-            await until_state("exited")
-            assert seen[-4:] == ["working", "waiting", "idle", "exited"]
-        finally:
-            ws.close()
