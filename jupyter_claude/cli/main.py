@@ -8,7 +8,8 @@ directly, so it agrees with the Jupyter server, notebooks and JupyterLab without
 trip. Settings come from the Jupyter config files and ``--ClaudeSessions.name=value`` anywhere on
 the line.
 
-Exit codes: 0 ok, 1 the operation failed, 2 bad input (invalid id, bad flag), 3 tmux missing.
+Exit codes: 0 ok, 1 the operation failed, 2 bad input (invalid id, bad flag), 3 tmux missing,
+4 ``wait`` timed out.
 """
 
 from __future__ import annotations
@@ -47,7 +48,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="jupyter claude",
         description="Start, watch, attach to and stop one coding-agent tmux session per task.",
         epilog="Settings: --ClaudeSessions.<name>=<value> (see the README). "
-        "Exit codes: 0 ok, 1 failed, 2 bad input, 3 tmux missing.",
+        "Exit codes: 0 ok, 1 failed, 2 bad input, 3 tmux missing, 4 wait timed out.",
     )
     parser.add_argument("--json", action="store_true", help="print JSON (the REST API's shapes)")
     subparsers = parser.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)

@@ -11,12 +11,15 @@ lines a person reads (``.lines``, the same in a terminal and in a notebook) and,
 from __future__ import annotations
 
 import argparse
+import getpass
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import vocabulary
+from .interaction import WaitTimeout
 from .manager import ClaudeSessions
+from .permissions import NotPending
 from .session import Session
 from .terminal import TerminalResult
 
@@ -32,13 +35,28 @@ def count(text: str) -> int:
     return value
 
 
+def seconds(text: str) -> float:
+    """An argparse type: a number of seconds, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"invalid number of seconds: {text!r}") from None
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"must be 0 or more, not {text}")
+    return value
+
+
+#: Argument kinds with a type of their own.
+KINDS = {"count": count, "seconds": seconds}
+
+
 @dataclass(frozen=True)
 class Argument:
     """One argument of a command, in argparse's words."""
 
     names: tuple[str, ...]
     help: str | None = None
-    #: "text", "flag" (store_true) or "count" (a whole number >= 0).
+    #: "text", "flag" (store_true), "count" (a whole number >= 0) or "seconds" (a number >= 0).
     kind: str = "text"
     nargs: str | None = None
     #: Default per front end: {"cli": ..., "magic": ...} (absent: None, or False for flags).
@@ -99,6 +117,27 @@ COMMANDS: tuple[Command, ...] = (
             Argument(("--raw",), "the raw bytes, escape sequences included (to replay them)", "flag"),
         ),
     ),
+    Command("pending", "every task whose agent waits for a permission, with what it asks"),
+    Command("approve", "allow the tool call a task's agent asks permission for", (ID,)),
+    Command(
+        "deny",
+        "refuse the tool call a task's agent asks permission for (it reads your reason)",
+        (ID, Argument(("-m", "--message"), "why, for the agent")),
+    ),
+    Command(
+        "send",
+        "type text into a task's agent (literal characters, then Enter)",
+        (ID, Argument(("text",), "what to type (quote it)")),
+    ),
+    Command(
+        "wait",
+        "wait until each task's session reaches a state (exit 4 on timeout)",
+        (
+            Argument(("ids",), nargs="+", help="task ids"),
+            Argument(("--until",), "waiting, idle, exited, stopped, limited, any (default), or a list a,b"),
+            Argument(("--timeout",), "give up after this many seconds", "seconds"),
+        ),
+    ),
     Command(
         "tasks",
         "the task files and their sessions",
@@ -125,6 +164,7 @@ def add_commands(
         if command.only not in (None, front_end):
             continue
         sub = subparsers.add_parser(command.name, help=command.help, description=command.help)
+        sub.set_defaults(front_end=front_end)
         for argument in command.arguments:
             if argument.only not in (None, front_end):
                 continue
@@ -134,8 +174,8 @@ def add_commands(
                 options.update(action="store_true", default=bool(default))
             else:
                 options["default"] = default
-                if argument.kind == "count":
-                    options["type"] = count
+                if argument.kind in KINDS:
+                    options["type"] = KINDS[argument.kind]
             if argument.nargs is not None:
                 options["nargs"] = argument.nargs
             sub.add_argument(*argument.names, **options)
@@ -278,6 +318,48 @@ def _tasks(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
     return Outcome("tasks", overview, table=table, notes=notes, value=overview, code=code)
 
 
+def _pending(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    found = [(s, sessions.pending(s.id)) for s in sessions.list() if s.pending]
+    asked = [(session, request) for session, request in found if request is not None]
+    data = {"pending": [{"id": s.id, "request": request.to_json()} for s, request in asked]}
+    if not asked:
+        return Outcome("pending", data, ("nothing pending",), value=[])
+    rows = tuple((s.id, request.tool, request.summary, request.asked_at) for s, request in asked)
+    return Outcome("pending", data, table=Table(("ID", "TOOL", "ASKS", "SINCE"), rows), value=asked)
+
+
+def _answer(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    decision = "allow" if args.command == "approve" else "deny"
+    request = sessions.pending(args.id)
+    if request is None:
+        raise NotPending(f"task {args.id}'s agent asks for nothing (nothing pending)")
+    message = getattr(args, "message", None)
+    by = f"{getattr(args, 'front_end', 'python')} ({getpass.getuser()})"
+    sessions.answer(args.id, request.request, decision, message, by=by)
+    verb = "allowed" if decision == "allow" else "denied"
+    line = f"{verb} {request.tool}: {request.summary}"
+    return Outcome(
+        args.command, {"answered": True, "request": request.to_json(), "decision": decision}, (line,)
+    )
+
+
+def _send(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    session = sessions.send(args.id, args.text)
+    return Outcome("send", {"sent": True}, (f"typed {len(args.text)} characters into {session.name}",))
+
+
+def _wait(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    try:
+        reached = sessions.wait(args.ids, args.until or "any", args.timeout)
+        code = 0
+    except WaitTimeout as timeout:
+        reached, code = timeout.sessions, 4
+    data = {"sessions": [session.to_json() for session in reached.values()], "timed_out": code == 4}
+    table = session_table(list(reached.values()))
+    notes = ("timed out",) if code else ()
+    return Outcome("wait", data, table=table, notes=notes, value=reached, code=code)
+
+
 #: How each command runs.
 RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "start": _start,
@@ -287,6 +369,11 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "attach": _attach,
     "log": _log,
     "tasks": _tasks,
+    "pending": _pending,
+    "approve": _answer,
+    "deny": _answer,
+    "send": _send,
+    "wait": _wait,
 }
 
 

@@ -56,3 +56,9 @@ class LogUnavailable(ClaudeSessionsError):
     """The task log folder cannot be created or written; nothing was started."""
 
     code = "log_unavailable"
+
+
+class InputRefused(ClaudeSessionsError):
+    """Typing into agents is turned off (the ``allow_input`` setting)."""
+
+    code = "forbidden"

@@ -19,7 +19,7 @@ import time
 from collections.abc import Callable
 from typing import Any
 
-from . import options, vocabulary
+from . import options, permissions, vocabulary
 from .agentstate import QUIET_SECONDS, derive_state, screen_fields
 from .ids import is_valid_task_id
 from .session import Session
@@ -44,6 +44,7 @@ _AGENT_FIELDS = (
     options.BRANCH,
     options.WORKTREE,
     options.AHEAD,
+    options.PENDING,
     *screen_fields(),  # the agent's screen, searched by tmux for the state fallback
 )
 _PANE_FIELDS = (*_CORE_FIELDS, *_AGENT_FIELDS)
@@ -182,6 +183,9 @@ class Listing:
             cols=_int(fields[_AT_WIDTH]),
             rows=_int(fields[_AT_HEIGHT]),
             log_health=_log_health(fields, ours=bool(fields[_AT_META])),
+            pending=permissions.summary_of(_optional(fields, options.PENDING))
+            if agent_fields and not dead
+            else None,
         )
 
     def _metadata(self, name: str, text: str) -> dict[str, Any]:

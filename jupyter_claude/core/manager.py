@@ -22,12 +22,13 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import logs
+from . import interaction, logs, permissions
 from .config import encode_pane_settings, load_jupyter_config
-from .errors import ClaudeSessionsError, InvalidSetting, SessionNotFound, TmuxError
+from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, SessionNotFound, TmuxError
 from .ids import validate_task_id
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
+from .permissions import PendingRequest
 from .session import Session, pair_tasks_with_sessions
 from .settings import SessionSettings
 from .spawn import Argv, Launch, iso, restart_pipe_commands
@@ -48,6 +49,8 @@ PANE_SETTINGS = (
     "worktrees_root",
     "worktree_base",
     "prompt_template",
+    "log_dir",
+    "permission_timeout",
 )
 
 
@@ -95,6 +98,10 @@ class ClaudeSessions(SessionSettings):
     def log_path(self, task_id: str) -> Path:
         """The task's log file (it may not exist yet)."""
         return Path(self.log_dir).expanduser() / f"{validate_task_id(task_id)}.log"
+
+    def audit_path(self, task_id: str) -> Path:
+        """The task's audit file: every decision made for its agent, one JSON object a line."""
+        return Path(self.log_dir).expanduser() / f"{validate_task_id(task_id)}.audit.jsonl"
 
     # -- sessions ---------------------------------------------------------------------------
 
@@ -177,6 +184,7 @@ class ClaudeSessions(SessionSettings):
                 return False
             raise
         self.log.info("stopped tmux session %s", name)
+        permissions.forget(task_id)  # a request of an agent that is gone is nobody's to answer
         return True
 
     def attach(
@@ -293,6 +301,61 @@ class ClaudeSessions(SessionSettings):
             dataclasses.replace(session, log_health="gap") if session.log_health == "stalled" else session
             for session in sessions
         ]
+
+    # -- answering the agent ----------------------------------------------------------------
+
+    def pending(self, task_id: str) -> PendingRequest | None:
+        """The agent's pending permission request, in full, or None."""
+        summary = self.status(task_id).pending
+        return permissions.read(task_id, summary["request"]) if summary else None
+
+    def answer(
+        self, task_id: str, request: str, decision: str, message: str | None = None, by: str = "python"
+    ) -> PendingRequest:
+        """Answer a pending permission request: "allow", or "deny" with a message the agent reads.
+
+        :class:`~.permissions.NotPending` when that request is not pending any more (answered in
+        the terminal or elsewhere, the session gone); the decision is logged and audited."""
+        decision, message = permissions.check_answer(decision, message)
+        summary = self.status(task_id).pending
+        record = permissions.read(task_id, request) if summary and summary["request"] == request else None
+        if record is None:
+            raise permissions.NotPending(f"request {request!r} of task {task_id} is not pending")
+        permissions.write_answer(task_id, request, decision, message, by)
+        self.log.info(
+            "jupyter-claude: task %s: %s %s (%s: %s) by %s",
+            task_id,
+            decision,
+            request,
+            record.tool,
+            record.summary,
+            by,
+        )
+        permissions.audit(self.audit_path(task_id), task_id, record, decision, by)
+        return record
+
+    def send(self, task_id: str, text: str) -> Session:
+        """Type ``text`` into the agent's pane as literal characters, then Enter (several lines as
+        one paste); refused when ``allow_input`` is off or there is no live session."""
+        if not self.allow_input:
+            raise InputRefused("typing into agents is off on this server (c.ClaudeSessions.allow_input)")
+        commands = interaction.send_commands(exact_pane(self.session_name(task_id)), text)
+        session = self.status(task_id)
+        if not session.live:
+            raise SessionNotFound(f"there is no live session {session.name}: start task {task_id} first")
+        self.tmux.run(*commands)
+        self.log.info("jupyter-claude: typed %d characters into %s", len(text), session.name)
+        return session
+
+    def wait(
+        self, task_ids: Sequence[str], until: str | Sequence[str] = "any", timeout: float | None = None
+    ) -> dict[str, Session]:
+        """Block until each task's session is in one of the ``until`` states ("waiting", "idle",
+        "exited", "stopped", "limited", or "any" of them); one listing per tick for all of them.
+        :class:`~.interaction.WaitTimeout` after ``timeout`` seconds."""
+        wanted = interaction.wanted_states(until)
+        names = {self.session_name(task_id): task_id for task_id in task_ids}
+        return interaction.wait(self.list, names, wanted, timeout)
 
     # -- logs and tasks ---------------------------------------------------------------------
 

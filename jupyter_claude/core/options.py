@@ -24,5 +24,8 @@ AHEAD = "@jc_ahead"
 BUSY_PATTERN = "@jc_busy_pattern"
 WAITING_PATTERN = "@jc_waiting_pattern"
 
+#: The agent's pending permission request, summed up (see :mod:`.permissions`).
+PENDING = "@jc_pending"
+
 #: What the built-in workflow records in a session it runs (cleared when a respawn runs another command).
-AGENT_RECORD = (AGENT, BRANCH, WORKTREE, AHEAD, BUSY_PATTERN, WAITING_PATTERN)
+AGENT_RECORD = (AGENT, BRANCH, WORKTREE, AHEAD, BUSY_PATTERN, WAITING_PATTERN, PENDING)

@@ -41,6 +41,8 @@ class Session:
     #: "gap" (its writer died and was restarted: the gap is marked in the log), "lost N bytes"
     #: (the log could not be written: a full disk); None when no log is kept (a session made by hand).
     log_health: str | None = None
+    #: The agent's pending permission request, summed up: {"request", "tool", "summary", "asked_at"}.
+    pending: dict[str, str] | None = field(default=None, compare=True, hash=False)
     #: True when the call that returned this session created or respawned it; not part of the JSON.
     created: bool = field(default=False, compare=False, repr=False)
     #: Where this run's output starts in the task log (its size when the command started), so a
@@ -77,6 +79,7 @@ class Session:
             "cols": self.cols,
             "rows": self.rows,
             "log": self.log_health,
+            "pending": self.pending,
         }
 
 

@@ -122,6 +122,18 @@ class SessionSettings(LoggingConfigurable):
         effective delay is between this minus one and this.""",
     ).tag(config=True)
 
+    permission_timeout = Float(
+        86400.0,
+        help="""Seconds an agent's permission request waits for an answer from outside the terminal
+        (browser, notebook, CLI, REST) before it gives up and leaves only the terminal's own dialog.""",
+    ).tag(config=True)
+
+    allow_input = Bool(
+        True,
+        help="""Allow typing text into an agent's pane from outside the terminal (POST
+        claude/{id}/input, `jupyter claude send`, `%claude send`).""",
+    ).tag(config=True)
+
     @default("root_dir")
     def _default_root_dir(self) -> str:
         return os.getcwd()

@@ -49,6 +49,9 @@ class TaskItem:
     badge: str = vocabulary.badge("stopped")
     message: str = ""
     message_is_error: bool = False
+    #: The agent's pending permission request: its id, and one line about it ("Bash: rm -rf build").
+    request: str = ""
+    asks: str = ""
 
     @property
     def live(self) -> bool:
@@ -92,6 +95,8 @@ def merge_items(
                 badge=session.badge,
                 message=message,
                 message_is_error=is_error,
+                request=_request(session),
+                asks=_asks(session),
             )
         elif session is not None:
             items[session.id] = TaskItem(
@@ -101,8 +106,20 @@ def merge_items(
                 badge=session.badge,
                 message=message,
                 message_is_error=is_error,
+                request=_request(session),
+                asks=_asks(session),
             )
     return items
+
+
+def _request(session: Session) -> str:
+    """The id of the agent's pending permission request ("" for none)."""
+    return session.pending["request"] if session.pending else ""
+
+
+def _asks(session: Session) -> str:
+    """The agent's pending permission request in one line: "Bash: rm -rf build" ("" for none)."""
+    return f"{session.pending['tool']}: {session.pending['summary']}" if session.pending else ""
 
 
 def sort_key(column: str) -> Callable[[TaskItem], Any]:

@@ -17,7 +17,7 @@ _ROW_WIDTH = sum(width for _, _, width in COLUMNS)
 
 
 class _SharedLook:
-    """Layouts and styles shared by every row of a table, so a row costs six widgets, not twenty."""
+    """Layouts and styles shared by every row of a table, so a row costs eight widgets, not twenty."""
 
     def __init__(self) -> None:
         self.cells = widgets.Layout(margin="0", width=f"{_ROW_WIDTH}px", flex="0 0 auto")
@@ -34,7 +34,8 @@ class _SharedLook:
 
 
 class TaskRow(widgets.HBox):  # type: ignore[misc]
-    """One task: its cells in an HTML widget and four buttons, driven by the row's traits."""
+    """One task: its cells in an HTML widget and its buttons (Run, Stop, Attach, Log, and Allow /
+    Deny for a pending permission request), driven by the row's traits."""
 
     task_id = Unicode("")
     title = Unicode("")
@@ -46,6 +47,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
     message = Unicode("")
     message_is_error = Bool(False)
     log_available = Bool(False)
+    asks = Unicode("", help="the agent's pending permission request, in one line ('' for none)")
 
     def __init__(
         self,
@@ -64,10 +66,16 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.stop_button = self._button("Stop", "Kill the session (its log is kept)", look, enabled)
         self.attach_button = self._button("Attach", "Open or focus a terminal on the session", look, enabled)
         self.log_button = self._button("Log", "Show the recent output below the table", look, enabled)
+        self.allow_button = self._button(
+            "Allow", "Allow the tool call the agent asks permission for", look, enabled
+        )
+        self.deny_button = self._button(
+            "Deny", "Refuse the tool call the agent asks permission for", look, enabled
+        )
         for action, button in self.buttons.items():
             button.on_click(lambda _button, action=action: on_action(action, self.task_id))
         super().__init__(
-            [self.cells, self.run_button, self.stop_button, self.attach_button, self.log_button],
+            [self.cells, *self.buttons.values()],
             layout=look.row,
             _dom_classes=("jc-task-row",),
         )
@@ -91,6 +99,8 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "stop": self.stop_button,
             "attach": self.attach_button,
             "log": self.log_button,
+            "allow": self.allow_button,
+            "deny": self.deny_button,
         }
 
     def bind(self, item: TaskItem, log_available: bool) -> None:
@@ -109,6 +119,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.message = item.message
         self.message_is_error = item.message_is_error
         self.log_available = log_available
+        self.asks = item.asks
 
     @contextmanager
     def _batch(self) -> Iterator[None]:
@@ -130,6 +141,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         "message",
         "message_is_error",
         "log_available",
+        "asks",
     )
     def _changed(self, _change: dict[str, Any]) -> None:
         if not self._deferred:
@@ -144,6 +156,8 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "stop": exists,
             "attach": exists,
             "log": self.valid and (exists or self.log_available),
+            "allow": bool(self.asks),
+            "deny": bool(self.asks),
         }
 
     def _render(self) -> None:
@@ -168,9 +182,14 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         }
         spans = "".join(_cell(values[key], width, bold=key == "id") for key, _, width in COLUMNS)
         message = ""
+        if self.asks:
+            message += (
+                f'<div class="jc-asks" style="font-size:90%;padding:0 4px 2px 4px;white-space:pre-wrap">'
+                f"🟡 asks to run {escape(self.asks)}</div>"
+            )
         if self.message:
             colour = ERROR_COLOUR if self.message_is_error else "var(--jp-ui-font-color2, #666)"
-            message = (
+            message += (
                 f'<div class="jc-message" style="color:{colour};font-size:90%;white-space:pre-wrap;'
                 f'line-height:1.35;padding:0 4px 4px 4px">{escape(self.message)}</div>'
             )

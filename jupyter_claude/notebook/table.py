@@ -19,6 +19,7 @@ the table's banner, never raised as a traceback.
 
 from __future__ import annotations
 
+import getpass
 import logging
 import threading
 import time
@@ -32,6 +33,7 @@ from traitlets import Bool, Int, Unicode, observe, validate
 from ..core import vocabulary
 from ..core.errors import ClaudeSessionsError
 from ..core.manager import ClaudeSessions
+from ..core.permissions import NotPending
 from ..core.session import Session
 from ..core.tasks import TaskIndex
 from .html import WARN_COLOUR, error_div, error_text, escape
@@ -301,6 +303,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 self._set_message(task_id, message, False, None, stop=True)
             elif action == "attach":
                 self._set_message(task_id, _terminal_text(self.sessions.attach(task_id)), False)
+            elif action in ("allow", "deny"):
+                self._answer(task_id, action)
             elif action == "log":
                 self.sessions.log_path(task_id)  # validates the id
                 if self.log_task == task_id:
@@ -312,6 +316,24 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
             if not isinstance(error, ClaudeSessionsError):
                 logger.debug("TaskTable %s %s failed", action, task_id, exc_info=True)
             self._set_message(task_id, f"{action} failed: {error_text(error)}", True)
+
+    def _answer(self, task_id: str, decision: str) -> None:
+        """Answer the permission request the row shows (not a newer one it has not shown yet)."""
+        item = self._items.get(task_id)
+        if item is None or not item.request:
+            self._set_message(task_id, "the agent asks for nothing now", True)
+            return
+        message = "" if decision == "allow" else "Denied from the notebook."
+        try:
+            self.sessions.answer(
+                task_id, item.request, decision, message, by=f"notebook ({getpass.getuser()})"
+            )
+        except NotPending:
+            self._set_message(task_id, "that request was answered elsewhere", True)
+            return
+        verb = "allowed" if decision == "allow" else "denied"
+        self._set_message(task_id, f"{verb} {item.asks}", False)
+        self.refresh()
 
     def _set_message(
         self, task_id: str, message: str, is_error: bool, session: Session | None = None, stop: bool = False

@@ -34,6 +34,8 @@ ERROR_STATUS = {
     "tmux_error": 500,
     "tmux_unreachable": 500,
     "log_unavailable": 503,
+    "conflict": 409,
+    "forbidden": 403,
 }
 
 #: Error code of plain HTTP errors (raised by Tornado or jupyter_server).
@@ -42,6 +44,7 @@ STATUS_CODE = {
     403: "forbidden",
     404: "not_found",
     405: "method_not_allowed",
+    409: "conflict",
     413: "body_too_large",
     503: "tmux_not_found",
 }
@@ -157,6 +160,11 @@ class ClaudeAPIHandler(ClaudeMixin, APIHandler):
         if value is not None and not isinstance(value, kind):
             raise bad_request(f"{key!r} must be a {kind.__name__} or null")
         return value
+
+    def user_name(self) -> str:
+        """Who is asking, as the server's identity provider names them (for the audit trail)."""
+        user: Any = getattr(self, "current_user", None)
+        return str(getattr(user, "username", None) or getattr(user, "name", None) or "unknown")
 
     def command_override(self, task_id: str, body: dict[str, Any]) -> list[str] | None:
         """The ``cmd`` of a start request: refused unless allow_command_override; logged."""

@@ -159,6 +159,52 @@ class LogHandler(ClaudeAPIHandler):
         return value in ("1", "true")
 
 
+class PermissionHandler(ClaudeAPIHandler):
+    """``GET`` / ``POST claude/{id}/permission``: the agent's pending permission request."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        """The pending request in full, or null."""
+        request = await self.call(self.sessions.pending, self.valid_id(raw_id))
+        self.finish({"pending": request.to_json() if request else None})
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Answer it: allow, or deny with a message (409 when it is no longer pending)."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        request = self.option(body, "request", str)
+        if not request:
+            raise bad_request("'request' (the pending request's id) is required")
+        decision, message = body.get("decision"), self.option(body, "message", str)
+        await self.call(self.sessions.answer, task_id, request, decision, message, by=self.user_name())
+        self.watcher.poke()
+        self.finish({"answered": True})
+
+
+class InputHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/input``: type text into the agent's pane (then Enter)."""
+
+    @web.authenticated
+    @authorized("execute")  # it drives the agent, as the live views' websockets do
+    async def post(self, raw_id: str) -> None:
+        """Literal text, never tmux key names; 403 when ``allow_input`` is off."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        text = self.option(body, "text", str)
+        if not text:
+            raise bad_request("'text' must be a non-empty string")
+        await self.call(self.sessions.send, task_id, text)
+        self.log.info("jupyter-claude: %s typed into task %s", self.user_name(), task_id)
+        self.finish({"sent": True})
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: typing changes state, so it is POST only."""
+        self.not_allowed("POST")
+
+
 #: Anything between ``claude/`` and the verb is taken as the id, so every malformed id (slashes,
 #: dots, percent-encoded bytes) gets the JSON 400, not an HTML 404.
 _ID = r"(.*)"
@@ -172,5 +218,7 @@ default_handlers: list[tuple[str, type[Any]]] = [
     (rf"claude/{_ID}/stop", StopHandler),
     (rf"claude/{_ID}/attach", AttachHandler),
     (rf"claude/{_ID}/log", LogHandler),
+    (rf"claude/{_ID}/permission", PermissionHandler),
+    (rf"claude/{_ID}/input", InputHandler),
     (rf"claude/{_ID}/stream", StreamWebSocket),
 ]

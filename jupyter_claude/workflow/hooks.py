@@ -28,6 +28,7 @@ from typing import IO, Any
 
 from ..core import options
 from ..core.tmux import TmuxServer, exact_pane
+from . import permission_hook as permission_hook_module
 from .agents import Conversation, save_conversation
 from .worktrees import ahead_of
 
@@ -82,6 +83,23 @@ class HookTarget:
     base_commit: str | None = None
     #: Absolute path of git.
     git: str = "git"
+    #: The permission-request hook: the task id, the folder of its requests, its audit file,
+    #: and how long it waits for an answer (None: permission requests only set "waiting").
+    task_id: str = ""
+    permissions: str | None = None
+    audit: str = ""
+    permission_timeout: float = 86400.0
+
+
+def permission_hook(target: HookTarget) -> str:
+    """The PermissionRequest command: the waiting hook (:mod:`.permission_hook`), by absolute paths."""
+    words = [
+        sys.executable, "-I", "-S", permission_hook_module.__file__,
+        "--tmux", target.tmux, "--socket", target.socket, "--session", target.session,
+        "--folder", target.permissions or "", "--audit", target.audit, "--task", target.task_id,
+        "--timeout", str(target.permission_timeout),
+    ]  # fmt: skip
+    return "exec " + shlex.join(words)
 
 
 def shell_hook(event: str, state: str, target: HookTarget) -> str:
@@ -114,7 +132,11 @@ def claude_settings(target: HookTarget) -> dict[str, Any]:
     """Claude Code settings (for ``--settings``) whose hooks record the agent's state in tmux."""
     hooks: dict[str, list[dict[str, Any]]] = {}
     for event, matcher, state in CLAUDE_HOOK_EVENTS:
-        handler = {"type": "command", "command": shell_hook(event, state, target), "timeout": HOOK_TIMEOUT}
+        handler: dict[str, Any] = {"type": "command", "command": shell_hook(event, state, target)}
+        handler["timeout"] = HOOK_TIMEOUT
+        if event == "PermissionRequest" and target.permissions:
+            handler["command"] = permission_hook(target)
+            handler["timeout"] = int(target.permission_timeout) + 30
         entry: dict[str, Any] = {"hooks": [handler]}
         if matcher is not None:
             entry["matcher"] = matcher

@@ -21,7 +21,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from ..core import options
+from ..core import options, permissions
 from ..core.config import apply_pane_settings
 from ..core.errors import InvalidSetting
 from ..core.ids import validate_task_id
@@ -148,6 +148,10 @@ def prepare_launch(
             worktree=worktree.path if worktree.base_commit else None,
             base_commit=worktree.base_commit,
             git=shutil.which("git") or "git",
+            task_id=task.id,
+            permissions=str(permissions.folder(task.id)),
+            audit=str(sessions.audit_path(task.id)),
+            permission_timeout=sessions.permission_timeout,
         )
         settings_file = str(agents.write_claude_settings(name, claude_settings(target)))
         values["settings_file"] = settings_file

@@ -52,7 +52,35 @@ export interface ISession {
    * no log is kept (a session made by hand).
    */
   log: string | null;
+  /**
+   * The permission request the agent waits on, in short; null when none (a
+   * server older than permission requests leaves it out).
+   */
+  pending?: IPendingSummary | null;
 }
+
+/** A pending permission request as every session JSON carries it. */
+export interface IPendingSummary {
+  /** The request's stable id: an answer names it. */
+  request: string;
+  /** The tool the agent wants to use ("Bash", "Write", "Edit", …). */
+  tool: string;
+  /** One line: the command, the file path, the URL. */
+  summary: string;
+  /** When the agent asked (ISO time). */
+  asked_at: string;
+}
+
+/** A pending permission request in full (GET claude/{id}/permission). */
+export interface IPendingRequest extends IPendingSummary {
+  /** The tool's whole input, as the agent sent it. */
+  input: Record<string, unknown>;
+  /** Claude Code's permission suggestions (e.g. "always allow this command"). */
+  suggestions: unknown[];
+}
+
+/** The answer to a permission request. */
+export type Decision = 'allow' | 'deny';
 
 /** Why session states are unknown: tmux is missing or failing. */
 export interface ISessionsError {
@@ -188,6 +216,32 @@ export class ClaudeAPI {
   /** POST claude/{id}/attach: open the user's own terminal on the session. */
   attach(id: string, body: Record<string, unknown> = {}): Promise<ITerminal> {
     return this.request<ITerminal>([checkTaskId(id), 'attach'], 'POST', body);
+  }
+
+  /** GET claude/{id}/permission: the task's pending request in full, or null. */
+  async permission(id: string): Promise<IPendingRequest | null> {
+    const reply = await this.request<{ pending: IPendingRequest | null }>([
+      checkTaskId(id),
+      'permission'
+    ]);
+    return reply.pending ?? null;
+  }
+
+  /**
+   * POST claude/{id}/permission: answer a pending request. A 409 (a
+   * ClaudeAPIError with status 409) says it was answered elsewhere first.
+   */
+  answer(id: string, request: string, decision: Decision, message = ''): Promise<{ answered: boolean }> {
+    const body: Record<string, string> = { request, decision };
+    if (message) {
+      body.message = message;
+    }
+    return this.request([checkTaskId(id), 'permission'], 'POST', body);
+  }
+
+  /** POST claude/{id}/input: type a line into the agent's pane (403 when input is turned off). */
+  sendInput(id: string, text: string): Promise<{ sent: boolean }> {
+    return this.request([checkTaskId(id), 'input'], 'POST', { text });
   }
 
   /** GET claude/{id}/log as text (ANSI stripped unless raw). */

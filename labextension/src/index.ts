@@ -31,6 +31,7 @@ import {
 import { labTerminalOpener } from './labterminal';
 import { ClaudeLogView, createLogWidget } from './logview';
 import { ClaudeModel } from './model';
+import { askDesktopPermission, SessionNotifier } from './notifier';
 import { ClaudeSessionsPanel } from './sidebar';
 import { addTaskFileSupport } from './taskbutton';
 
@@ -39,6 +40,8 @@ interface IConfig {
   confirmStop: boolean;
   refreshInterval: number;
   scrollback: number;
+  notifications: boolean;
+  desktopNotifications: boolean;
 }
 
 const plugin: JupyterFrontEndPlugin<void> = {
@@ -62,7 +65,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     labShell: ILabShell | null,
     themeManager: IThemeManager | null
   ) => {
-    const config: IConfig = { confirmStop: true, refreshInterval: 60, scrollback: 10000 };
+    const config: IConfig = {
+      confirmStop: true,
+      refreshInterval: 60,
+      scrollback: 10000,
+      notifications: true,
+      desktopNotifications: false
+    };
     const model = new ClaudeModel(new ClaudeAPI(app.serviceManager.serverSettings));
 
     // The sidebar.
@@ -89,6 +98,13 @@ const plugin: JupyterFrontEndPlugin<void> = {
     themeManager?.themeChanged.connect(() => {
       // Let the new theme's CSS variables apply before reading them.
       requestAnimationFrame(() => tracker.forEach(widget => widget.content.updateTheme()));
+    });
+
+    // Be told: waiting for you, finished its turn, exited.
+    new SessionNotifier(model, {
+      openLog,
+      enabled: () => config.notifications,
+      desktop: () => config.desktopNotifications
     });
 
     // Commands, palette, task files.
@@ -126,17 +142,26 @@ const plugin: JupyterFrontEndPlugin<void> = {
 
     // Settings.
     if (settingRegistry) {
+      let loaded = false;
       const apply = (settings: ISettingRegistry.ISettings): void => {
         const read = settings.composite as unknown as Partial<IConfig>;
         config.confirmStop = read.confirmStop ?? true;
         config.refreshInterval = read.refreshInterval ?? 60;
         config.scrollback = read.scrollback ?? 10000;
+        config.notifications = read.notifications ?? true;
+        const desktop = read.desktopNotifications ?? false;
+        if (desktop && !config.desktopNotifications && loaded) {
+          // Turned on in the Settings Editor: ask the browser now (it remembers the answer).
+          void askDesktopPermission();
+        }
+        config.desktopNotifications = desktop;
         panel.refreshInterval = config.refreshInterval;
       };
       settingRegistry
         .load(PLUGIN_ID)
         .then(settings => {
           apply(settings);
+          loaded = true;
           settings.changed.connect(apply);
         })
         .catch(reason => console.warn('jupyter-claude: cannot load settings', reason));

@@ -5,7 +5,9 @@
  * narrower or shorter than the pane (the stream says how big it is): a
  * full-screen program's wraps and cursor moves land where tmux put them, and
  * the tab scrolls instead. It reconnects with backoff if the server goes away,
- * and picks up again when the task's session is started anew.
+ * and picks up again when the task's session is started anew. Above it, the
+ * approval card of the task's pending permission request; below it, a box to
+ * send the agent a message.
  */
 import { MainAreaWidget, ToolbarButton } from '@jupyterlab/apputils';
 import { refreshIcon } from '@jupyterlab/ui-components';
@@ -15,9 +17,12 @@ import { FitAddon } from '@xterm/addon-fit';
 import { ITheme, Terminal } from '@xterm/xterm';
 
 import { ISession } from './api';
+import { pendingOf } from './approval';
+import { ApprovalCard } from './approvalcard';
 import { badgeFor } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
 import { logWidgetId } from './ids';
+import { MessageBox } from './messagebox';
 import { ClaudeModel } from './model';
 import { claudeIcon } from './sidebar';
 
@@ -42,7 +47,10 @@ export class ClaudeLogView extends Widget {
     this._status = document.createElement('div');
     this._status.className = 'jp-ClaudeLog-status';
     this._status.setAttribute('role', 'status');
-    this.node.append(this._terminalNode, this._status);
+    this._approval = document.createElement('div');
+    this._approval.className = 'jp-ClaudeLog-approval';
+    this._message = new MessageBox(model.api, taskId);
+    this.node.append(this._approval, this._terminalNode, this._message.node, this._status);
 
     this._term = new Terminal({
       disableStdin: true,
@@ -55,6 +63,8 @@ export class ClaudeLogView extends Widget {
     this._term.loadAddon(this._fit);
 
     model.events.changed.connect(this._onSessionEvent, this);
+    model.changed.connect(this._renderApproval, this);
+    this._renderApproval();
   }
 
   /** The stream's state, as shown in the status line. */
@@ -83,6 +93,8 @@ export class ClaudeLogView extends Widget {
     window.clearTimeout(this._timer);
     this._closeSocket();
     this.model.events.changed.disconnect(this._onSessionEvent, this);
+    this.model.changed.disconnect(this._renderApproval, this);
+    this._card?.dispose();
     this._term.dispose();
     super.dispose();
   }
@@ -214,6 +226,21 @@ export class ClaudeLogView extends Widget {
     }
   }
 
+  /** The approval card of the task's pending request, or none; the terminal gets what is left. */
+  private _renderApproval(): void {
+    const pending = pendingOf(this.model.session(this.taskId));
+    if (pending?.request === this._card?.request) {
+      return;
+    }
+    this._card?.dispose();
+    this._card = pending ? new ApprovalCard(this.model.api, this.taskId, pending) : null;
+    if (this._card) {
+      this._approval.append(this._card.node);
+    }
+    this._approval.hidden = this._card === null;
+    this._scheduleFit();
+  }
+
   /** The pane's size changed: the view must hold it. */
   private _setPaneSize(cols: number, rows: number): void {
     this._paneSize = { cols, rows };
@@ -260,6 +287,9 @@ export class ClaudeLogView extends Widget {
   }
 
   private _term: Terminal;
+  private _approval: HTMLDivElement;
+  private _card: ApprovalCard | null = null;
+  private _message: MessageBox;
   private _fit: FitAddon;
   private _terminalNode: HTMLDivElement;
   private _status: HTMLDivElement;

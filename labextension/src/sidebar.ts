@@ -1,8 +1,10 @@
 /**
  * The "Claude Sessions" left sidebar: one row per task or session with its
  * live badge, a warning when its task log is not whole, and Run / Stop /
- * Attach / Open log buttons; a filter box, and a banner when the server side
- * can't work or can't tell session states.
+ * Attach / Open log buttons; the approval card of a pending permission
+ * request; a filter box, and a banner when the server side can't work or
+ * can't tell session states. The sidebar's tab shows how many requests are
+ * pending.
  *
  * Plain DOM on top of ClaudeModel; every action runs a command, so the
  * buttons and the palette behave the same.
@@ -19,6 +21,8 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
+import { pendingCount, pendingOf } from './approval';
+import { ApprovalCard } from './approvalcard';
 import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
@@ -70,6 +74,9 @@ const ACTIONS: {
     enabled: () => true
   }
 ];
+
+/** The sidebar tab's `data-*` key holding how many permission requests are pending. */
+const PENDING_KEY = 'claude-pending';
 
 const CONNECTION_TITLES: Record<ConnectionState, string> = {
   open: 'Live updates: connected',
@@ -148,6 +155,8 @@ export class ClaudeSessionsPanel extends Widget {
 
   dispose(): void {
     window.clearInterval(this._interval);
+    this._cards.forEach(card => card.dispose());
+    this._cards.clear();
     super.dispose();
   }
 
@@ -182,6 +191,24 @@ export class ClaudeSessionsPanel extends Widget {
       this._problems.append(summary, list);
     }
     this._renderRows();
+    this._renderPending();
+  }
+
+  /** The tab's count of pending requests (`data-claude-pending`), and its caption. */
+  private _renderPending(): void {
+    const count = pendingCount(this.model.rows);
+    const dataset: Record<string, string> = { ...this.title.dataset };
+    delete dataset[PENDING_KEY];
+    if (count > 0) {
+      dataset[PENDING_KEY] = String(count);
+    }
+    if (this.title.dataset[PENDING_KEY] !== dataset[PENDING_KEY]) {
+      this.title.dataset = dataset;
+    }
+    this.title.caption =
+      count === 0
+        ? 'Claude Sessions'
+        : `Claude Sessions — ${count} permission request${count > 1 ? 's' : ''} pending`;
   }
 
   private _renderRows(): void {
@@ -195,6 +222,13 @@ export class ClaudeSessionsPanel extends Widget {
       nodes.set(row.id, old?.key === key ? old : { key, node: this._renderRow(row) });
     }
     this._rows = nodes;
+    // Cards of requests no longer pending go (a filtered-out row keeps its card).
+    for (const [id, card] of this._cards) {
+      if (pendingOf(this.model.session(id))?.request !== card.request) {
+        card.dispose();
+        this._cards.delete(id);
+      }
+    }
     const wanted = new Set([...nodes.values()].map(entry => entry.node));
     for (const child of [...this._list.children]) {
       if (!wanted.has(child as HTMLLIElement)) {
@@ -268,6 +302,18 @@ export class ClaudeSessionsPanel extends Widget {
     }
     detail.append(actions);
     item.append(main, detail);
+    const pending = pendingOf(row.session);
+    if (pending) {
+      // The same card moves into a rebuilt row: its expanded input and typed reason stay.
+      let card = this._cards.get(row.id);
+      if (card?.request !== pending.request) {
+        card?.dispose();
+        card = new ApprovalCard(this.model.api, row.id, pending);
+        this._cards.set(row.id, card);
+      }
+      item.classList.add('jp-mod-pending');
+      item.append(card.node);
+    }
     return item;
   }
 
@@ -318,6 +364,7 @@ export class ClaudeSessionsPanel extends Widget {
   private _problems: HTMLDetailsElement;
   private _pending = new Set<string>();
   private _rows = new Map<string, { key: string; node: HTMLLIElement }>();
+  private _cards = new Map<string, ApprovalCard>();
   private _interval = 0;
 }
 

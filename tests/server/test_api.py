@@ -14,7 +14,7 @@ from jupyter_claude import ClaudeSessions
 
 from ..support.data import INVALID_IDS, SESSION_KEYS
 from ..support.server import (
-    POST_ROUTES,
+    POST_ONLY_ROUTES,
     REST_ROUTES,
     Fetch,
     body,
@@ -204,7 +204,7 @@ class TestCommandOverrideAllowed:
         assert code == 400 and error["error"] == "bad_request"
 
 
-@pytest.mark.parametrize("verb", POST_ROUTES)
+@pytest.mark.parametrize("verb", POST_ONLY_ROUTES)
 async def test_get_on_a_post_route_is_405_with_a_hint(jp_fetch: Fetch, verb: str) -> None:
     code, error = await error_of(jp_fetch("claude", "42", verb))
     assert code == 405 and error["error"] == "method_not_allowed" and "use POST" in error["reason"]

@@ -26,8 +26,14 @@ from .data import SLEEPER
 Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 
-REST_ROUTES = [("GET", "status"), ("POST", "start"), ("POST", "stop"), ("POST", "attach"), ("GET", "log")]
-POST_ROUTES = ["start", "stop", "attach"]
+REST_ROUTES = [
+    ("GET", "status"), ("POST", "start"), ("POST", "stop"), ("POST", "attach"), ("GET", "log"),
+    ("GET", "permission"), ("POST", "permission"), ("POST", "input"),
+]  # fmt: skip
+#: The POST routes authorized as "write" ("input" drives the agent: it is "execute").
+POST_ROUTES = ["start", "stop", "attach", "permission"]
+#: The routes that only take POST (a GET gets 405 naming POST).
+POST_ONLY_ROUTES = ["start", "stop", "attach", "input"]
 WS_ROUTES = ["claude/events", "claude/42/stream"]
 ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions")] + [
     (method, f"claude/42/{verb}") for method, verb in REST_ROUTES
