@@ -225,7 +225,7 @@ def session_table(found: Sequence[Session]) -> Table:
     rows = tuple(
         (
             s.id,
-            s.badge + log_note(s.log_health),
+            s.badge + vocabulary.log_note(s.log_health),
             str(s.attached_clients),
             s.started_at or "",
             " ".join(s.command or []),

@@ -105,6 +105,11 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
     )
 
 
+def log_note(health: str | None) -> str:
+    """" · ⚠ log gap" and the like when a task log is not fine ("" when it is, or when none is kept)."""
+    return "" if health in (None, "ok") else f" · ⚠ log {health}"
+
+
 def terminal_sentence(result: Any) -> str:
     """One line about what a terminal launch did (a ``TerminalResult``)."""
     if result.launched:

@@ -239,6 +239,13 @@ export class ClaudeLogView extends Widget {
     }
     this._approval.hidden = this._card === null;
     this._scheduleFit();
+    if (this._card) {
+      // The card takes room from a pane taller than what is left: show the pane's bottom,
+      // where the agent's dialog is.
+      requestAnimationFrame(() => {
+        this._terminalNode.scrollTop = this._terminalNode.scrollHeight;
+      });
+    }
   }
 
   /** The pane's size changed: the view must hold it. */
@@ -263,10 +270,11 @@ export class ClaudeLogView extends Widget {
 
   /** A new run of the task's session: follow it. */
   private _onSessionEvent(_: EventsConnection, change: ISessionEvent): void {
-    if (change.event !== 'started' || !this._ended) {
+    if (change.event !== 'started' || !change.sessions.some(session => session.id === this.taskId)) {
       return;
     }
-    if (change.sessions.some(session => session.id === this.taskId)) {
+    this._message.clearError(); // e.g. "no session", about the run before
+    if (this._ended) {
       this.reconnect();
     }
   }

@@ -85,6 +85,11 @@ export class MessageBox {
     }
   }
 
+  /** Hide the error line (what it said no longer holds). */
+  clearError(): void {
+    this._showError('');
+  }
+
   /** Put the cursor in the text area. */
   focus(): void {
     this._text.focus();

@@ -66,6 +66,15 @@ export function noticeMessage(notice: INotice): string {
   return text.length > 140 ? `${text.slice(0, 139)}…` : text;
 }
 
+/**
+ * Whether a notice also goes to the browser's own notifications: only when
+ * opted in, while the JupyterLab tab is in the background, and once the
+ * browser has granted the permission.
+ */
+export function wantsDesktop(optedIn: boolean, hidden: boolean, permission: string | null): boolean {
+  return optedIn && hidden && permission === 'granted';
+}
+
 /** What the debouncer calls. */
 export interface INoticeSink {
   /** A settled change that calls for a notice. */

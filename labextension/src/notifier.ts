@@ -13,7 +13,7 @@ import { ClaudeAPI, ISession } from './api';
 import { answerFailure } from './approval';
 import { EventsConnection, ISessionEvent } from './events';
 import { ClaudeModel } from './model';
-import { INotice, NoticeDebouncer, noticeMessage } from './notices';
+import { INotice, NoticeDebouncer, noticeMessage, wantsDesktop } from './notices';
 
 /** What the notifier needs from the plugin. */
 export interface INotifierOptions {
@@ -106,7 +106,8 @@ export class SessionNotifier implements IDisposable {
         Notification.info(message, options);
       }
     }
-    if (this.options.desktop() && document.hidden) {
+    const permission = window.Notification?.permission ?? null;
+    if (wantsDesktop(this.options.desktop(), document.hidden, permission)) {
       showDesktop(id, message, () => this.options.openLog(id));
     }
   }
@@ -174,14 +175,10 @@ async function denyWithReason(api: ClaudeAPI, id: string, request: string, tool:
   }
 }
 
-/** The browser's own notification (needs the permission asked on opt-in). */
+/** The browser's own notification (the permission was asked on opt-in). */
 function showDesktop(id: string, message: string, open: () => void): void {
-  const Desktop = window.Notification;
-  if (!Desktop || Desktop.permission !== 'granted') {
-    return;
-  }
   try {
-    const shown = new Desktop('Claude Sessions', { body: message, tag: `jupyter-claude-${id}` });
+    const shown = new window.Notification('Claude Sessions', { body: message, tag: `jupyter-claude-${id}` });
     shown.onclick = () => {
       window.focus();
       open();

@@ -5,7 +5,13 @@
 import { afterEach, beforeEach, describe, expect, it, vi } from 'vitest';
 
 import type { ISession } from '../src/api';
-import { INotice, NoticeDebouncer, noticeFor, noticeMessage } from '../src/notices';
+import {
+  INotice,
+  NoticeDebouncer,
+  noticeFor,
+  noticeMessage,
+  wantsDesktop
+} from '../src/notices';
 import { session, stopped } from './fakes';
 
 const BASH = {
@@ -210,5 +216,16 @@ describe('NoticeDebouncer', () => {
     debouncer.dispose();
     vi.advanceTimersByTime(5000);
     expect(notices).toEqual([]);
+  });
+});
+
+describe('wantsDesktop', () => {
+  it('shows the browser notification only opted in, in the background, with permission', () => {
+    expect(wantsDesktop(true, true, 'granted')).toBe(true);
+    expect(wantsDesktop(false, true, 'granted')).toBe(false);
+    expect(wantsDesktop(true, false, 'granted')).toBe(false);
+    expect(wantsDesktop(true, true, 'default')).toBe(false);
+    expect(wantsDesktop(true, true, 'denied')).toBe(false);
+    expect(wantsDesktop(true, true, null)).toBe(false);
   });
 });

@@ -40,10 +40,16 @@ Helpers
 Lab's "Select Kernel" dialog, which a busy machine sometimes shows even with kernelspec metadata
 (:func:`accept_kernel_dialog`). ``run_cell(page, text)`` runs the first code cell containing
 ``text`` (re-running it when the first Shift+Enter is lost right after the notebook opens).
-``screenshot(page, name)`` saves a PNG. ``LabServer`` can also be used without pytest:
+``screenshot(page, name)`` saves a PNG; ``docs_screenshot(page, name)`` also writes one to
+``docs/screenshots/`` for the README when ``JUPYTER_CLAUDE_SCREENSHOTS=1``. ``open_sidebar(page, url)``
+shows the Claude Sessions panel once its events socket is open, ``sidebar_row(page, id)`` is a task's
+row, ``close_toasts(page, keep=...)`` closes notification toasts, ``run_lab_command(page, id, args)``
+runs a JupyterLab command (the server must expose the app: ``LabServer(expose_app=True)``) and
+``set_theme(page, name)`` switches JupyterLab's theme. ``LabServer`` can also be used without pytest:
 ``LabServer(root=..., home=...).start()`` ... ``.stop()``; ``env={"PATH": path_without("tmux",
 folder)}`` gives it a PATH without tmux, ``app_module="notebook", app_class="JupyterNotebookApp"``
-starts Notebook 7 instead of Lab.
+starts Notebook 7 instead of Lab, ``tmux_socket=...`` puts its sessions on a given private socket (e.g.
+the ``real_claude`` fixture's) and ``expose_app=True`` makes ``window.jupyterapp`` available.
 
 Artifacts (screenshots, server logs) go to ``test-artifacts/`` at the repository root (gitignored),
 or ``$JUPYTER_CLAUDE_TEST_ARTIFACTS``. Tests fail (never skip) when Playwright or Chromium is missing.
@@ -98,6 +104,10 @@ HARMLESS_COMMAND = [
 SCRUBBED = ("TMUX", "TMUX_PANE", "CLAUDECODE", "DISPLAY", "WAYLAND_DISPLAY", "JUPYTER_CLAUDE_TERMINAL")
 #: Disables the "Jupyter news" popup and the update check, which cover the page otherwise.
 OVERRIDES = {"@jupyterlab/apputils-extension:notification": {"fetchNews": "false", "checkForUpdates": False}}
+#: Where README screenshots go (``docs_screenshot``, with JUPYTER_CLAUDE_SCREENSHOTS=1).
+DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
+#: The viewport of README screenshots.
+VIEWPORT = {"width": 1280, "height": 800}
 
 
 def artifact_path(name: str) -> Path:
@@ -160,6 +170,8 @@ class LabServer:
     env: dict[str, str] = field(default_factory=dict)
     app_module: str = "jupyterlab"
     app_class: str = "LabApp"
+    #: Expose the application as ``window.jupyterapp`` (to run commands from a test).
+    expose_app: bool = False
     port: int = field(default_factory=free_port)
     token: str = field(default_factory=lambda: secrets.token_hex(16))
     tmux_socket: str = field(default_factory=lambda: f"jc-lab-{uuid.uuid4().hex[:10]}")
@@ -222,6 +234,8 @@ class LabServer:
             f"--{self.app_class}.user_settings_dir={self.home / 'user-settings'}",
             f"--{self.app_class}.workspaces_dir={self.home / 'workspaces'}",
         ]
+        if self.expose_app:
+            argv.append(f"--{self.app_class}.expose_app_in_browser=True")
         with self.log_file.open("wb") as log:
             self.process = subprocess.Popen(
                 argv,
@@ -416,3 +430,78 @@ def run_cell(page: Any, source_contains: str, timeout: float = 60_000) -> Any:
                 raise
     prompt.filter(has_text=re.compile(r"\[\d+\]")).wait_for(timeout=timeout)
     return cell
+
+
+def docs_screenshot(page: Any, name: str, element: Any = None) -> None:
+    """A viewport (or ``element``) screenshot for the README, when JUPYTER_CLAUDE_SCREENSHOTS=1."""
+    if os.environ.get("JUPYTER_CLAUDE_SCREENSHOTS") == "1":
+        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+        (element or page).screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))
+
+
+def open_sidebar(page: Any, url: str, width: int = 400) -> Any:
+    """Load Lab at ``url``, show the Claude Sessions panel ``width`` pixels wide; returns the panel.
+
+    It returns once the panel's events socket is open (its snapshot in) or a banner says why not.
+    """
+    page.set_viewport_size(VIEWPORT)
+    page.goto(url)
+    page.locator("#jp-main-dock-panel, #main-panel").first.wait_for(timeout=60_000)
+    tab = page.locator(".lm-TabBar-tab[data-id='jp-claude-sessions']")
+    tab.wait_for(timeout=15_000)
+    panel = page.locator("#jp-claude-sessions")
+    if not panel.is_visible():
+        tab.click()
+    panel.wait_for(state="visible")
+    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:visible").first
+    box = handle.bounding_box()
+    if box:
+        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.mouse.down()
+        page.mouse.move(width, box["y"] + box["height"] / 2, steps=5)
+        page.mouse.up()
+    ready = (
+        ".jp-ClaudeSessions-connection[data-connection='open'],"
+        " .jp-ClaudeSessions-banner[data-kind]:not([data-kind=''])"
+    )
+    panel.locator(ready).first.wait_for(state="attached", timeout=15_000)
+    return panel
+
+
+def sidebar_row(page: Any, task_id: str) -> Any:
+    """The sidebar row of a task."""
+    return page.locator(f"#jp-claude-sessions .jp-ClaudeSessions-row[data-task-id='{task_id}']")
+
+
+def close_toasts(page: Any, keep: str | None = None, quiet: float = 0.5, timeout: float = 15) -> None:
+    """Close notification toasts (but those containing ``keep``) until none came for ``quiet`` s."""
+    toasts = page.locator(".Toastify__toast")
+    if keep is not None:
+        toasts = toasts.filter(has_not_text=keep)
+    deadline = time.monotonic() + timeout
+    calm_since = time.monotonic()
+    while time.monotonic() - calm_since < quiet:
+        assert time.monotonic() < deadline, f"toasts still open after {timeout} s: {toasts.all_inner_texts()}"
+        if toasts.count():
+            for button in toasts.locator(".jp-Notification-Toast-Close").all():
+                try:
+                    button.click(timeout=500)
+                except Exception:  # it may close by itself meanwhile
+                    pass
+            calm_since = time.monotonic()
+        page.wait_for_timeout(100)
+
+
+def run_lab_command(page: Any, command: str, args: dict[str, Any] | None = None) -> Any:
+    """Run a JupyterLab command in the page (needs ``LabServer(expose_app=True)``)."""
+    page.wait_for_function("() => window.jupyterapp !== undefined")
+    return page.evaluate(
+        "([command, args]) => window.jupyterapp.commands.execute(command, args)", [command, args or {}]
+    )
+
+
+def set_theme(page: Any, theme: str) -> None:
+    """Switch JupyterLab's theme ("JupyterLab Light", "JupyterLab Dark") and wait until it applies."""
+    run_lab_command(page, "apputils:change-theme", {"theme": theme})
+    page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached")
+    page.wait_for_timeout(300)  # the theme's CSS variables, then the views reading them
