@@ -106,7 +106,7 @@ def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
 
 
 def log_note(health: str | None) -> str:
-    """" · ⚠ log gap" and the like when a task log is not fine ("" when it is, or when none is kept)."""
+    """ " · ⚠ log gap" and the like when a task log is not fine ("" when it is, or when none is kept)."""
     return "" if health in (None, "ok") else f" · ⚠ log {health}"
 
 

@@ -68,9 +68,8 @@ def merge_items(
     """Tasks merged with their sessions (sessions without a task file become rows too), by id."""
     items: dict[str, TaskItem] = {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
-        item_id = task.id if task is not None else session.id if session is not None else ""
-        message, is_error = messages.get(item_id, ("", False))
-        if task is not None and session is None:
+        if session is None:  # a task whose id fails the gate: it has no session
+            assert task is not None
             items[task.id] = TaskItem(
                 id=task.id,
                 title=task.title,
@@ -84,31 +83,21 @@ def merge_items(
                 message=task.invalid_reason or "",
                 message_is_error=True,
             )
-        elif task is not None and session is not None:
-            items[task.id] = TaskItem(
-                id=task.id,
-                title=task.title,
-                status=task.status,
-                priority=task.priority,
-                path=task.path,
-                state=session.state,
-                badge=session.badge + vocabulary.log_note(session.log_health),
-                message=message,
-                message_is_error=is_error,
-                request=_request(session),
-                asks=_asks(session),
-            )
-        elif session is not None:
-            items[session.id] = TaskItem(
-                id=session.id,
-                title=session.id,
-                state=session.state,
-                badge=session.badge + vocabulary.log_note(session.log_health),
-                message=message,
-                message_is_error=is_error,
-                request=_request(session),
-                asks=_asks(session),
-            )
+            continue
+        message, is_error = messages.get(session.id, ("", False))
+        items[session.id] = TaskItem(
+            id=session.id,
+            title=task.title if task else session.id,
+            status=task.status if task else None,
+            priority=task.priority if task else None,
+            path=task.path if task else None,
+            state=session.state,
+            badge=session.badge + vocabulary.log_note(session.log_health),
+            message=message,
+            message_is_error=is_error,
+            request=_request(session),
+            asks=_asks(session),
+        )
     return items
 
 

@@ -18,6 +18,7 @@ from jupyter_claude import ClaudeSessions
 from jupyter_claude.core.errors import LogUnavailable
 
 from ..support.data import wait_for
+from ..support.processes import running
 from ..support.server import print_in_pane
 
 ODD_METADATA = ["[1,2,3]", '"x"', "42", '{"log_offset": "zz"}', '{"command": 5}', "{not json", "[" * 5000]
@@ -59,17 +60,7 @@ def test_odd_agent_options_are_read_as_absent(manager: ClaudeSessions, tmux: Any
 
 def writer_pids(log: Path) -> list[int]:
     """PIDs of the log writers (logpipe) appending to ``log``."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            words = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(word.endswith(b"logpipe.py") for word in words) and str(log).encode() in words:
-            found.append(int(entry.name))
-    return found
+    return running(b"logpipe.py\0", str(log).encode() + b"\0")
 
 
 def holding(log: Path, text: bytes) -> bytes | None:

@@ -20,8 +20,10 @@ from jupyter_claude import ClaudeSessions
 from jupyter_claude.core.permissions import NotPending
 
 from ..support.agents import Agents
-from ..support.claude import RealClaude, wait_until
+from ..support.claude import RealClaude
+from ..support.data import wait_for
 from ..support.model_server import Slow, Text, ToolUse
+from ..support.processes import running
 from ..support.server import Fetch, body, error_of, post, read_frames, server_config
 
 DIALOG = "Do you want to"
@@ -33,19 +35,7 @@ def worktree(git_root: Path) -> Path:
 
 def hook_processes(task_id: str = "42") -> list[int]:
     """PIDs of permission hooks still running for a task."""
-    found = []
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            words = (entry / "cmdline").read_bytes().split(b"\0")
-        except OSError:
-            continue
-        if any(
-            word.endswith(b"permission_hook.py") for word in words
-        ) and f"/permissions/{task_id}".encode() in b" ".join(words):
-            found.append(int(entry.name))
-    return found
+    return running(b"permission_hook.py\0", f"/permissions/{task_id}\0".encode())
 
 
 def pending_of(frames: list[str | bytes]) -> Any:
@@ -96,7 +86,7 @@ async def test_allow_from_rest_then_deny_with_a_reason(
     frames += await read_frames(events, lambda f: pending_of(f) is None, timeout=10)
     real_claude.wait_for_screen("Made it.")
     assert (worktree(git_root) / "made.txt").exists()
-    wait_until(lambda: not hook_processes(), 10)
+    wait_for(lambda: not hook_processes(), 10)
 
     # Deny with a reason: the tool does not run, and the agent's next request carries the reason.
     model.script(ToolUse("Bash", {"command": "rm -rf build", "description": "Clean"}), Text("Understood."))
@@ -114,7 +104,7 @@ async def test_allow_from_rest_then_deny_with_a_reason(
     audit = [json.loads(line) for line in (tmp_path / "logs" / "42.audit.jsonl").read_text().splitlines()]
     assert [(a["decision"], a["tool"]) for a in audit] == [("allow", "Bash"), ("deny", "Bash")]
     assert all(a["by"] != "unknown" for a in audit)
-    wait_until(lambda: not hook_processes(), 10)
+    wait_for(lambda: not hook_processes(), 10)
     events.close()
 
 
@@ -129,17 +119,17 @@ def test_answered_in_the_terminal_clears_the_request(
     )
     workflow.start("42")
     real_claude.wait_for_screen(DIALOG)
-    first = wait_until(lambda: workflow.pending("42"), 10)
+    first = wait_for(lambda: workflow.pending("42"), 10)
     assert first.summary == "touch yes.txt" and hook_processes()
     real_claude.type("Enter")  # Yes, in the terminal
     # The next request follows at once; the first is gone and its hook ended.
-    second = wait_until(lambda: (p := workflow.pending("42")) and p.request != first.request and p, 10)
+    second = wait_for(lambda: (p := workflow.pending("42")) and p.request != first.request and p, 10)
     assert second.summary == "touch no.txt"
     with pytest.raises(NotPending):
         workflow.answer("42", first.request, "deny")
     real_claude.type("Escape")  # No, in the terminal: Claude Code ends the hook
-    wait_until(lambda: workflow.status("42").pending is None, 10)
-    wait_until(lambda: not hook_processes(), 10)
+    wait_for(lambda: workflow.status("42").pending is None, 10)
+    wait_for(lambda: not hook_processes(), 10)
     assert (worktree(git_root) / "yes.txt").exists() and not (worktree(git_root) / "no.txt").exists()
     audit = [json.loads(line) for line in workflow.audit_path("42").read_text().splitlines()]
     assert [(a["decision"], a["by"]) for a in audit] == [("allowed", "terminal"), ("denied", "terminal")]
@@ -150,10 +140,10 @@ def test_stopping_while_a_request_is_pending_leaves_nothing(
 ) -> None:
     real_claude.model.script(ToolUse("Write", {"file_path": "a.md", "content": "a"}))
     workflow.start("42")
-    wait_until(lambda: workflow.pending("42"), 60)
+    wait_for(lambda: workflow.pending("42"), 60)
     workflow.stop("42")
     assert workflow.pending("42") is None
-    wait_until(lambda: not hook_processes(), 10)
+    wait_for(lambda: not hook_processes(), 10)
 
 
 def test_cli_verbs_pending_approve_deny_send_wait(
@@ -260,17 +250,17 @@ def test_task_table_rows_show_the_request_with_allow_and_deny(
     table = TaskTable(workflow, open_terminal=False)
     try:
         table.run("42")
-        row = wait_until(lambda: (r := table.row("42")) and r.asks and r, 60)
+        row = wait_for(lambda: (r := table.row("42")) and r.asks and r, 60)
         assert row.asks == "Bash: touch table.txt" and not row.allow_button.disabled
         assert "🟡 asks to run Bash: touch table.txt" in row.cells.value
         row.allow_button.click()
         assert "allowed Bash: touch table.txt" in table.item("42").message  # type: ignore[union-attr]
-        wait_until(lambda: workflow.status("42").state == "idle", 60)
-        wait_until(lambda: row.allow_button.disabled and not row.asks, 10)
+        wait_for(lambda: workflow.status("42").state == "idle", 60)
+        wait_for(lambda: row.allow_button.disabled and not row.asks, 10)
         workflow.send("42", "and one more")
-        wait_until(lambda: row.asks == "Bash: touch refused.txt", 60)
+        wait_for(lambda: row.asks == "Bash: touch refused.txt", 60)
         row.deny_button.click()
-        wait_until(lambda: workflow.status("42").state == "idle", 60)
+        wait_for(lambda: workflow.status("42").state == "idle", 60)
         made = worktree(git_root)
         assert (made / "table.txt").exists() and not (made / "refused.txt").exists()
         assert any("Denied from the notebook" in r.last_user_text() for r in model.main_requests())

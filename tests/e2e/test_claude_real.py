@@ -23,7 +23,8 @@ from jupyter_claude import ClaudeSessions
 from jupyter_claude.core import options
 
 from ..support.agents import Agents
-from ..support.claude import RealClaude, wait_until
+from ..support.claude import RealClaude
+from ..support.data import wait_for
 from ..support.model_server import Slow, Text, ToolUse
 from ..support.server import Fetch, body, post, read_frames, server_config
 
@@ -115,7 +116,7 @@ def test_the_rendered_log_is_the_screen(
     real_claude.model.script(ToolUse("Write", {"file_path": "notes.md", "content": "# Notes\n"}))
     workflow.start("42")
     screen = real_claude.wait_for_screen(DIALOG)
-    wait_until(lambda: workflow.status("42").state == "waiting", 10)
+    wait_for(lambda: workflow.status("42").state == "waiting", 10)
     rendered = workflow.log_text("42")
     # The text view plays the log at the pane's size: its last screen is exactly what tmux shows.
     shown = [line.rstrip() for line in screen.rstrip("\n").split("\n")]
@@ -160,7 +161,7 @@ def test_argv_hooks_and_resume_after_exit_and_stop(
 ) -> None:
     real_claude.model.script(Text("Hello from the first run."))
     workflow.start("42")
-    wait_until(lambda: workflow.status("42").state == "idle" and real_claude.model.pending_steps == 0)
+    wait_for(lambda: workflow.status("42").state == "idle" and real_claude.model.pending_steps == 0)
     real_claude.wait_for_screen("Hello from the first run.")
     argv = agent_argv(real_claude)
     assert argv[0] == "--session-id" and str(uuid.UUID(argv[1])) == argv[1]
@@ -173,15 +174,15 @@ def test_argv_hooks_and_resume_after_exit_and_stop(
     assert real_claude.tmux_socket in hooks["Stop"][0]["hooks"][0]["command"]  # the pane's own server
     # The agent exits; Run again respawns it in place, resuming the conversation.
     real_claude.type("/exit", "Enter")
-    wait_until(lambda: workflow.status("42").state == "exited")
+    wait_for(lambda: workflow.status("42").state == "exited")
     real_claude.model.script(Text("Hello again."))
     assert workflow.start("42").created
-    wait_until(lambda: agent_argv(real_claude)[:2] == ["--resume", session_id])
+    wait_for(lambda: agent_argv(real_claude)[:2] == ["--resume", session_id])
     real_claude.wait_for_screen("Hello from the first run.")  # the earlier conversation, on screen
     # Stopping kills the session and its options; the conversation is remembered on disk.
     workflow.stop("42")
     workflow.start("42")
-    wait_until(lambda: agent_argv(real_claude)[:2] == ["--resume", session_id])
+    wait_for(lambda: agent_argv(real_claude)[:2] == ["--resume", session_id])
     real_claude.wait_for_screen("Hello from the first run.")
     assert workflow.read_log("42").count("resuming conversation " + session_id) == 2
     workflow.stop("42")
@@ -193,10 +194,10 @@ def test_esc_and_a_long_approved_tool_are_read_from_the_screen(
     model = real_claude.model
     model.script(Slow(30, Text("too late")))
     workflow.start("42")
-    wait_until(lambda: workflow.status("42").state == "working")
+    wait_for(lambda: workflow.status("42").state == "working")
     real_claude.wait_for_screen("esc to interrupt")
     real_claude.type("Escape")  # interrupted: Claude Code fires no Stop hook
-    wait_until(lambda: workflow.status("42").state == "idle", 30)  # the screen says so once quiet
+    wait_for(lambda: workflow.status("42").state == "idle", 30)  # the screen says so once quiet
     assert model.pending_steps == 0 and "too late" not in real_claude.screen()
     model.script(
         ToolUse("Bash", {"command": "sleep 4; touch slow.txt", "description": "Take a while"}),
@@ -204,9 +205,9 @@ def test_esc_and_a_long_approved_tool_are_read_from_the_screen(
     )
     real_claude.type("run it", "Enter")
     real_claude.wait_for_screen(DIALOG)
-    wait_until(lambda: workflow.status("42").state == "waiting", 10)
+    wait_for(lambda: workflow.status("42").state == "waiting", 10)
     real_claude.type("Enter")  # approved: the tool runs for seconds before any hook fires
-    wait_until(lambda: workflow.status("42").state == "working", 10)
-    wait_until(lambda: workflow.status("42").state == "idle", 60)
+    wait_for(lambda: workflow.status("42").state == "working", 10)
+    wait_for(lambda: workflow.status("42").state == "idle", 60)
     real_claude.wait_for_screen("All done.")
     workflow.stop("42")

@@ -11,7 +11,6 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -20,6 +19,7 @@ import pytest
 
 from jupyter_claude.core.manager import ClaudeSessions
 
+from ..support.data import wait_for
 from ..support.terminals import kill_process_session
 
 NEEDED = {
@@ -47,19 +47,6 @@ def require(*programs: str) -> None:
         pytest.fail(f"{', '.join(missing)} not installed: run `apt-get install -y {packages}`", pytrace=False)
 
 
-def wait_for(predicate: Callable[[], Any], timeout: float, what: str) -> Any:
-    """Poll until ``predicate()`` is truthy; fail after ``timeout`` seconds."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"{what}: not within {timeout} s")
-        time.sleep(0.02)
-
-
-@pytest.fixture(scope="session")
 def xvfb() -> Iterator[str]:
     """A private X display (Xvfb picks a free number itself); killed by pid at the end."""
     require("Xvfb")

@@ -15,16 +15,14 @@ import json
 import os
 import shutil
 import subprocess
-import time
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from .agents import Agents
-from .data import REPO
+from .data import REPO, wait_for
 from .model_server import ModelServer
 
 CACHE = REPO / ".cache" / "claude-code"
@@ -78,7 +76,7 @@ class RealClaude:
     def wait_for_screen(self, text: str, session: str = "claude-42", timeout: float = 60.0) -> str:
         """Until the pane shows ``text``; returns the screen (the last one seen, when it never does)."""
         try:
-            return wait_until(lambda: (screen := self.screen(session)) and text in screen and screen, timeout)  # type: ignore[no-any-return]
+            return wait_for(lambda: (screen := self.screen(session)) and text in screen and screen, timeout)  # type: ignore[no-any-return]
         except AssertionError:
             raise AssertionError(
                 f"{text!r} not on screen within {timeout} s:\n{self.screen(session)}"
@@ -91,18 +89,6 @@ class RealClaude:
     def transcripts(self) -> list[Path]:
         """Every conversation transcript Claude Code wrote."""
         return sorted((self.config_dir / "projects").glob("*/*.jsonl"))
-
-
-def wait_until(predicate: Callable[[], Any], timeout: float = 60.0, interval: float = 0.05) -> Any:
-    """Poll until ``predicate()`` is truthy; fail after ``timeout`` seconds (a hang, not a speed test)."""
-    deadline = time.monotonic() + timeout
-    while True:
-        value = predicate()
-        if value:
-            return value
-        if time.monotonic() > deadline:
-            raise AssertionError(f"condition not met within {timeout} s")
-        time.sleep(interval)
 
 
 def trust(config: Path, folder: Path) -> None:

@@ -69,3 +69,19 @@ def end(processes: Processes, grace: float = 5.0) -> list[int]:
         while time.monotonic() < deadline and any(alive(pid, when) for pid, when in processes.items()):
             time.sleep(0.1)
     return [pid for pid, started in processes.items() if alive(pid, started)]
+
+
+def running(*words: bytes) -> list[int]:
+    """PIDs of live processes whose command line holds every one of ``words`` (each a whole
+    argument, or a part of one)."""
+    found = []
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            argv = (entry / "cmdline").read_bytes()
+        except OSError:
+            continue
+        if argv and all(word in argv for word in words):
+            found.append(int(entry.name))
+    return found
