@@ -38,6 +38,9 @@ OPTION_STATE = "@jc_agent_state"
 ANSWER_POLL = 0.05
 TMUX_POLL = 0.2
 
+#: How long a hook ended by Claude Code waits to see whether the tool ran (answered "Yes").
+TERMINAL_ANSWER_WAIT = 1.0
+
 #: Longest summary (one line).
 SUMMARY_CHARS = 200
 
@@ -214,9 +217,18 @@ def main(argv: list[str]) -> int:
         return 0
 
     def answered_in_terminal(_signal: int, _frame: Any) -> None:
+        """Claude Code ends the hook: the person answered in the terminal. A "Yes" runs the tool,
+        whose PostToolUse hook clears the request within moments; a "No"/Esc runs nothing."""
         try:
-            hook.clear("idle")  # refused: Claude Code stops and waits for the next prompt
-            hook.audit("denied", "terminal")
+            deadline = time.monotonic() + TERMINAL_ANSWER_WAIT
+            while hook.still_pending() and time.monotonic() < deadline:
+                time.sleep(ANSWER_POLL)
+            if hook.still_pending():
+                hook.clear("idle")  # refused: Claude Code stops and waits for the next prompt
+                hook.audit("denied", "terminal")
+            else:
+                hook.clear()
+                hook.audit("allowed", "terminal")
         finally:
             os._exit(0)
 

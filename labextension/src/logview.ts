@@ -65,6 +65,17 @@ export class ClaudeLogView extends Widget {
     model.events.changed.connect(this._onSessionEvent, this);
     model.changed.connect(this._renderApproval, this);
     this._renderApproval();
+    // The card (shown, expanded, gone) takes room from the terminal: refit, and show the
+    // bottom of a pane taller than what is left, where the agent's dialog is.
+    this._approvalSize = new ResizeObserver(() => {
+      this._scheduleFit();
+      if (this._card) {
+        requestAnimationFrame(() => {
+          this._terminalNode.scrollTop = this._terminalNode.scrollHeight;
+        });
+      }
+    });
+    this._approvalSize.observe(this._approval);
   }
 
   /** The stream's state, as shown in the status line. */
@@ -94,6 +105,7 @@ export class ClaudeLogView extends Widget {
     this._closeSocket();
     this.model.events.changed.disconnect(this._onSessionEvent, this);
     this.model.changed.disconnect(this._renderApproval, this);
+    this._approvalSize.disconnect();
     this._card?.dispose();
     this._term.dispose();
     super.dispose();
@@ -239,13 +251,6 @@ export class ClaudeLogView extends Widget {
     }
     this._approval.hidden = this._card === null;
     this._scheduleFit();
-    if (this._card) {
-      // The card takes room from a pane taller than what is left: show the pane's bottom,
-      // where the agent's dialog is.
-      requestAnimationFrame(() => {
-        this._terminalNode.scrollTop = this._terminalNode.scrollHeight;
-      });
-    }
   }
 
   /** The pane's size changed: the view must hold it. */
@@ -297,6 +302,7 @@ export class ClaudeLogView extends Widget {
   private _term: Terminal;
   private _approval: HTMLDivElement;
   private _card: ApprovalCard | null = null;
+  private _approvalSize: ResizeObserver;
   private _message: MessageBox;
   private _fit: FitAddon;
   private _terminalNode: HTMLDivElement;

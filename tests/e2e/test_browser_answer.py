@@ -37,7 +37,8 @@ from ..support.browser import (
     set_theme,
     sidebar_row,
 )
-from ..support.claude import RealClaude, wait_until
+from ..support.claude import RealClaude
+from ..support.data import wait_for
 from ..support.model_server import Slow, Text, ToolUse
 
 __all__ = ["browser_page"]  # the harness's fixture, used below (it runs on this module's lab_server)
@@ -201,7 +202,7 @@ def test_allow_from_the_sidebar_card(
 
     # Allow: the tool runs in the task's worktree; the task works on, then finishes its turn.
     card.get_by_role("button", name="Allow", exact=True).click()
-    wait_until(lambda: (worktree(git_root) / "made.txt").exists(), 30)
+    wait_for(lambda: (worktree(git_root) / "made.txt").exists(), 30, "made.txt in the worktree")
     assert not (git_root / "made.txt").exists()
     expect(row).to_have_attribute("data-state", "idle", timeout=60_000)
     recorded = states(page)
@@ -292,7 +293,7 @@ def test_deny_with_a_reason_from_the_log_tab_then_send_a_message(
     expect(card.locator(".jp-ClaudeApproval-summary")).to_have_text("touch third.txt", timeout=60_000)
     pushes.hold()
     answer_by_rest(lab_server, "allow")
-    wait_until(lambda: (worktree(git_root) / "third.txt").exists(), 30)
+    wait_for(lambda: (worktree(git_root) / "third.txt").exists(), 30, "third.txt in the worktree")
     card.get_by_role("button", name="Allow", exact=True).click()
     expect(card).to_have_attribute("data-phase", "elsewhere")
     expect(card.locator(".jp-ClaudeApproval-result")).to_have_text("answered elsewhere")

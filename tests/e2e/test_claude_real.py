@@ -148,12 +148,17 @@ def test_the_rendered_log_is_the_screen(
 
 
 def agent_argv(real_claude: RealClaude, session: str = "claude-42") -> list[str]:
-    """The argv of the agent process in the task's pane (run-task exec'd it: the pane's own pid)."""
+    """The argv of the agent process in the task's pane (run-task exec's it: the pane's own pid);
+    [] while the pane still runs run-task itself."""
     pid = real_claude.tmux("display-message", "-p", "-t", f"={session}:", "#{pane_pid}").stdout.strip()
-    words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    try:
+        words = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")[:-1]
+    except OSError:
+        return []
     argv = [word.decode() for word in words]
     # Claude Code is a node script: drop the interpreter and the script's path.
-    return argv[next(i for i, word in enumerate(argv) if word.endswith(("cli.js", "claude"))) + 1 :]
+    script = next((i for i, word in enumerate(argv) if word.endswith(("cli.js", "claude"))), None)
+    return [] if script is None else argv[script + 1 :]
 
 
 def test_argv_hooks_and_resume_after_exit_and_stop(
@@ -163,7 +168,7 @@ def test_argv_hooks_and_resume_after_exit_and_stop(
     workflow.start("42")
     wait_for(lambda: workflow.status("42").state == "idle" and real_claude.model.pending_steps == 0)
     real_claude.wait_for_screen("Hello from the first run.")
-    argv = agent_argv(real_claude)
+    argv = wait_for(lambda: agent_argv(real_claude))
     assert argv[0] == "--session-id" and str(uuid.UUID(argv[1])) == argv[1]
     session_id = argv[1]
     assert argv[2] == "--settings" and argv[4].startswith("You are working on task 42")
@@ -195,6 +200,7 @@ def test_esc_and_a_long_approved_tool_are_read_from_the_screen(
     model.script(Slow(30, Text("too late")))
     workflow.start("42")
     wait_for(lambda: workflow.status("42").state == "working")
+    model.wait_for_request(1)  # the model is answering (slowly)
     real_claude.wait_for_screen("esc to interrupt")
     real_claude.type("Escape")  # interrupted: Claude Code fires no Stop hook
     wait_for(lambda: workflow.status("42").state == "idle", 30)  # the screen says so once quiet

@@ -47,6 +47,7 @@ def require(*programs: str) -> None:
         pytest.fail(f"{', '.join(missing)} not installed: run `apt-get install -y {packages}`", pytrace=False)
 
 
+@pytest.fixture(scope="session")
 def xvfb() -> Iterator[str]:
     """A private X display (Xvfb picks a free number itself); killed by pid at the end."""
     require("Xvfb")

@@ -504,4 +504,6 @@ def set_theme(page: Any, theme: str) -> None:
     """Switch JupyterLab's theme ("JupyterLab Light", "JupyterLab Dark") and wait until it applies."""
     run_lab_command(page, "apputils:change-theme", {"theme": theme})
     page.locator(f"body[data-jp-theme-name='{theme}']").wait_for(state="attached")
-    page.wait_for_timeout(300)  # the theme's CSS variables, then the views reading them
+    # Lab covers the page with its splash while the theme loads, and fades it out after.
+    page.locator("#jupyterlab-splash").wait_for(state="detached")
+    page.wait_for_timeout(300)  # the views that read the theme's colours do so on the next frames
