@@ -26,9 +26,11 @@ from . import interaction, logs, permissions
 from .config import encode_pane_settings, load_jupyter_config
 from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, SessionNotFound, TmuxError
 from .ids import validate_task_id
+from .ledger import Ledger
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .permissions import PendingRequest
+from .queue import queue_launches
 from .session import Session, pair_tasks_with_sessions
 from .settings import SessionSettings
 from .spawn import Argv, Launch, iso, restart_pipe_commands
@@ -67,6 +69,7 @@ class ClaudeSessions(SessionSettings):
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
         self._sizes: dict[str, tuple[int | None, int | None]] = {}
+        self._ledger: Ledger | None = None
 
     @classmethod
     def from_config(
@@ -108,7 +111,11 @@ class ClaudeSessions(SessionSettings):
     def start(self, task_id: str, cwd: str | None = None, command: list[str] | None = None) -> Session:
         """Create the task's session, or return the live one; a session whose command exited is
         respawned in place. ``Session.created`` tells which happened."""
-        launch = self._launch(task_id, cwd, command)
+        return self._create(self._launch(task_id, cwd, command))
+
+    def _create(self, launch: Launch) -> Session:
+        """Run a launch: a new session, or the existing one re-used or respawned."""
+        task_id = launch.task_id
         try:
             out = self.tmux.run(*launch.new_session())
         except TmuxError as error:
@@ -124,7 +131,8 @@ class ClaudeSessions(SessionSettings):
             id=task_id,
             name=launch.name,
             running=True,
-            state="running",
+            state="running" if launch.queued is None else "queued",
+            queued_at=float(launch.queued) if launch.queued is not None else None,
             started_at=iso(launch.started_at),
             command=launch.argv,
             cwd=launch.directory,
@@ -238,7 +246,7 @@ class ClaudeSessions(SessionSettings):
         for session in self.list():
             if session.name == name:
                 return session
-        return Session(id=task_id, name=name)
+        return self._annotate([Session(id=task_id, name=name)])[0]
 
     def list(self) -> builtins.list[Session]:
         """Every session of ours on the tmux server, from one tmux invocation.
@@ -266,7 +274,7 @@ class ClaudeSessions(SessionSettings):
         if any(session.log_health == "stalled" for session in sessions):
             sessions = self._restart_log_writers(sessions)
         self._remember_sizes(sessions)
-        return sessions
+        return self._annotate(sessions)
 
     def _remember_sizes(self, sessions: builtins.list[Session]) -> None:
         """Keep each pane's size beside its log when it changed (a stopped task's log is drawn at it)."""
@@ -403,7 +411,12 @@ class ClaudeSessions(SessionSettings):
         except ClaudeSessionsError as error:
             sessions, sessions_error = [], {"error": error.code, "reason": str(error)}
         rows: builtins.list[dict[str, Any]] = []
-        for task, session in pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix):
+        pairs = pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix)
+        if sessions_error is None:  # a stopped task shows what its earlier runs used
+            stopped = self._annotate([s for _, s in pairs if s is not None and s.state == "stopped"])
+            by_id = {session.id: session for session in stopped}
+            pairs = [(task, by_id.get(s.id, s) if s is not None else None) for task, s in pairs]
+        for task, session in pairs:
             if task is not None:
                 shown = session.to_json() if session and sessions_error is None else None
                 rows.append({**task.to_json(), "session": shown})
@@ -479,3 +492,62 @@ class ClaudeSessions(SessionSettings):
         if not is_directory:
             raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
         return str(directory)
+
+    # -- usage, limits and starting many at once --------------------------------------------
+
+    @property
+    def ledger(self) -> Ledger:
+        """Usage, limits and queue places of this root's sessions (kept between listings)."""
+        root = str(Path(self.root_dir).expanduser().resolve())
+        if self._ledger is None or self._ledger.root_dir != root:
+            self._ledger = Ledger(root, self.log)
+        return self._ledger
+
+    def _annotate(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
+        """Each session with its task's usage, its limit and its queue place (and a "continue"
+        typed into agents whose limit has reset, with ``resume_after_limit``)."""
+        ledger = self.ledger
+        return ledger.annotate(sessions, ledger.prices(self.prices), self.tmux, self.resume_after_limit)
+
+    def usage(self, task_ids: Sequence[str] | None = None) -> builtins.list[dict[str, Any]]:
+        """One dict per task (every task file and session, or ``task_ids``): id, title, state,
+        ``usage`` (the Session shape; None before the first model turn), ``limit`` and the
+        ``problems`` met reading its transcripts."""
+        ids = [validate_task_id(task_id) for task_id in task_ids or ()]
+        index = self.tasks()
+        titles = {task.id: task.title for task in index.tasks if task.valid}
+        try:
+            live = {session.id: session for session in self.list()}
+        except ClaudeSessionsError:  # tmux missing or failing: the transcripts still tell usage
+            live = {}
+        if not ids:
+            ids = [*titles, *(task_id for task_id in live if task_id not in titles)]
+        pairs = [
+            (
+                task_id,
+                titles.get(task_id, task_id),
+                live.get(task_id) or Session(task_id, self.session_name(task_id)),
+            )
+            for task_id in dict.fromkeys(ids)
+        ]
+        ledger = self.ledger
+        return ledger.usage_rows(pairs, ledger.prices(self.prices))
+
+    def start_many(
+        self, task_ids: Sequence[str], cwd: str | None = None, command: builtins.list[str] | None = None
+    ) -> builtins.list[Session]:
+        """Create every task's session now, queued: their commands launch ``start_interval``
+        seconds apart with at most ``max_starting`` agents starting at once (:mod:`.queue`).
+        Live sessions are re-used as they are. Every id is checked before anything starts."""
+        ids = list(dict.fromkeys(validate_task_id(task_id) for task_id in task_ids))
+        if not ids:
+            raise InvalidSetting("give at least one task id to start")
+        launches = [self._launch(task_id, cwd, command) for task_id in ids]
+        queued = queue_launches(launches, self.session_prefix, self.start_interval, self.max_starting)
+        self.log.info(
+            "queued %s to launch %.3g s apart, at most %d starting",
+            ids,
+            self.start_interval,
+            self.max_starting,
+        )
+        return [self._create(launch) for launch in queued]

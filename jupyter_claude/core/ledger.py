@@ -1,0 +1,130 @@
+"""What a listing adds to each session beyond tmux: the task's usage, the limit its agent is stopped
+by, its place in the launch queue; and the opt-in "continue" once a limit has reset.
+
+The manager keeps one :class:`Ledger` per repository root: its :class:`~.usage.UsageBook` reads
+only what is new in each transcript, so a listing stays one tmux call plus what was appended.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+from collections.abc import Iterable, Sequence
+from datetime import datetime
+from typing import Any
+
+from .limits import Limit, Resumer
+from .prices import PriceTable
+from .queue import positions
+from .session import Session
+from .tmux import TmuxServer
+from .usage import UsageBook
+
+#: The reason shown when the agent reported a limit but recorded no words for it.
+REPORTED = "the agent reported a rate or usage limit"
+#: The reason shown when only the screen shows a limit (agents without hooks or transcripts).
+ON_SCREEN = "the agent's screen shows a rate or usage limit"
+
+
+class Ledger:
+    """Usage, limits and queue places for one repository root's sessions."""
+
+    def __init__(self, root_dir: str, log: Any) -> None:
+        self.root_dir = root_dir
+        self.log = log
+        self.book = UsageBook(root_dir, log)
+        self.resumer = Resumer(log)
+        self._prices_key: str | None = None
+        self._prices = PriceTable.from_setting({})
+
+    def prices(self, setting: Any) -> PriceTable:
+        """The price table of the ``prices`` setting (built again only when it changed); its
+        problems are logged once."""
+        try:
+            key = json.dumps(setting, sort_keys=True, default=repr)
+        except (TypeError, ValueError):
+            key = repr(setting)
+        if key != self._prices_key:
+            self._prices_key = key
+            self._prices = PriceTable.from_setting(setting)
+            for problem in self._prices.problems:
+                self.log.warning("jupyter-claude: %s", problem)
+        return self._prices
+
+    def annotate(
+        self,
+        sessions: Sequence[Session],
+        prices: PriceTable,
+        tmux: TmuxServer | None = None,
+        resume: bool = False,
+    ) -> list[Session]:
+        """``sessions`` with their usage, limit and queue place; with ``resume``, a limited agent
+        whose limit has reset gets its "continue" (``tmux``: the server it runs on)."""
+        self.book.refresh(session.id for session in sessions)
+        places = positions([(s.name, s.queued_at) for s in sessions if s.queued_at is not None])
+        shown = []
+        for session in sessions:
+            state, limit = self._limit(session)
+            usage = self.book.usage(session.id, prices)
+            place = places.get(session.name)
+            if (usage, limit, state, place) != (
+                session.usage,
+                session.limit,
+                session.state,
+                session.queue_position,
+            ):
+                session = dataclasses.replace(
+                    session, usage=usage, limit=limit, state=state, queue_position=place
+                )
+            shown.append(session)
+            if resume and tmux is not None and self.resumer.due(session.name, session.limit):
+                assert session.limit is not None
+                self.resumer.resume(tmux, session.name, session.limit)
+        return shown
+
+    def _limit(self, session: Session) -> tuple[str, Limit | None]:
+        """The session's state and limit: the agent's report, its transcript's refusal record (an
+        agent whose turn ended on a refusal is limited even when no hook said so), or the screen."""
+        state = session.state
+        if state not in ("limited", "idle"):
+            return state, None
+        recorded = self.book.limit(session.id)
+        if recorded is not None and recorded.recorded_at < _epoch(session.started_at):
+            recorded = None  # recorded before this run started: a restart leaves it behind
+        if state == "idle":
+            return ("limited", recorded) if recorded is not None else (state, None)
+        if recorded is not None:
+            return state, recorded
+        return state, Limit(reason=REPORTED if session.agent == "claude" else ON_SCREEN)
+
+    def usage_rows(
+        self, pairs: Iterable[tuple[str, str, Session]], prices: PriceTable
+    ) -> list[dict[str, Any]]:
+        """One row per task (id, title, session) for ``sessions.usage()``: its state, usage,
+        limit and what could not be read."""
+        pairs = list(pairs)
+        self.book.refresh(task_id for task_id, _, _ in pairs)
+        rows = []
+        for task_id, title, session in pairs:
+            usage = self.book.usage(task_id, prices)
+            rows.append(
+                {
+                    "id": task_id,
+                    "title": title,
+                    "state": session.state,
+                    "usage": usage.to_json() if usage is not None else None,
+                    "limit": session.limit.to_json() if session.limit is not None else None,
+                    "problems": self.book.problems(task_id),
+                }
+            )
+        return rows
+
+
+def _epoch(text: str | None) -> float:
+    """An ISO time as epoch seconds (0 when absent or unreadable)."""
+    if not text:
+        return 0.0
+    try:
+        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
+    except ValueError:
+        return 0.0
