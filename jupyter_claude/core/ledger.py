@@ -9,14 +9,16 @@ from __future__ import annotations
 
 import dataclasses
 import json
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from .errors import ClaudeSessionsError
 from .limits import Limit, Resumer
 from .prices import PriceTable
 from .queue import positions
 from .session import Session
+from .tasks import Task, TaskIndex
 from .tmux import TmuxServer
 from .usage import UsageBook
 
@@ -37,6 +39,11 @@ class Ledger:
         self._prices_key: str | None = None
         self._prices = PriceTable.from_setting({})
 
+    @classmethod
+    def of_root(cls, ledger: Ledger | None, root_dir: str, log: Any) -> Ledger:
+        """``ledger`` when it keeps ``root_dir``'s sessions, else a new one."""
+        return ledger if ledger is not None and ledger.root_dir == root_dir else cls(root_dir, log)
+
     def prices(self, setting: Any) -> PriceTable:
         """The price table of the ``prices`` setting (built again only when it changed); its
         problems are logged once."""
@@ -54,12 +61,13 @@ class Ledger:
     def annotate(
         self,
         sessions: Sequence[Session],
-        prices: PriceTable,
+        prices_setting: Any,
         tmux: TmuxServer | None = None,
         resume: bool = False,
     ) -> list[Session]:
         """``sessions`` with their usage, limit and queue place; with ``resume``, a limited agent
         whose limit has reset gets its "continue" (``tmux``: the server it runs on)."""
+        prices = self.prices(prices_setting)
         self.book.refresh(session.id for session in sessions)
         places = positions([(s.name, s.queued_at) for s in sessions if s.queued_at is not None])
         shown = []
@@ -97,20 +105,32 @@ class Ledger:
             return state, recorded
         return state, Limit(reason=REPORTED if session.agent == "claude" else ON_SCREEN)
 
-    def usage_rows(
-        self, pairs: Iterable[tuple[str, str, Session]], prices: PriceTable
+    def report(
+        self,
+        index: TaskIndex,
+        listing: Callable[[], Sequence[Session]],
+        ids: Sequence[str],
+        prefix: str,
+        prices_setting: Any,
     ) -> list[dict[str, Any]]:
-        """One row per task (id, title, session) for ``sessions.usage()``: its state, usage,
-        limit and what could not be read."""
-        pairs = list(pairs)
-        self.book.refresh(task_id for task_id, _, _ in pairs)
+        """One row per task for ``sessions.usage()`` (``ids``, or every task file and session):
+        its id, title, state, usage, limit and what could not be read."""
+        titles = {task.id: task.title for task in index.tasks if task.valid}
+        try:
+            sessions = {session.id: session for session in listing()}
+        except ClaudeSessionsError:  # tmux missing or failing: the transcripts still tell usage
+            sessions = {}
+        ids = list(dict.fromkeys(ids or [*titles, *sessions]))
+        prices = self.prices(prices_setting)
+        self.book.refresh(ids)
         rows = []
-        for task_id, title, session in pairs:
+        for task_id in ids:
+            session = sessions.get(task_id) or Session(id=task_id, name=prefix + task_id)
             usage = self.book.usage(task_id, prices)
             rows.append(
                 {
                     "id": task_id,
-                    "title": title,
+                    "title": titles.get(task_id, task_id),
                     "state": session.state,
                     "usage": usage.to_json() if usage is not None else None,
                     "limit": session.limit.to_json() if session.limit is not None else None,
@@ -118,6 +138,17 @@ class Ledger:
                 }
             )
         return rows
+
+
+def with_stopped_usage(
+    pairs: list[tuple[Task | None, Session | None]], annotate: Callable[[list[Session]], list[Session]]
+) -> list[tuple[Task | None, Session | None]]:
+    """Tasks paired with their sessions, the stopped ones annotated too (what earlier runs used)."""
+    stopped = annotate(
+        [session for _, session in pairs if session is not None and session.state == "stopped"]
+    )
+    by_id = {session.id: session for session in stopped}
+    return [(task, by_id.get(s.id, s) if s is not None else None) for task, s in pairs]
 
 
 def _epoch(text: str | None) -> float:

@@ -26,7 +26,7 @@ from . import interaction, logs, permissions
 from .config import encode_pane_settings, load_jupyter_config
 from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, SessionNotFound, TmuxError
 from .ids import validate_task_id
-from .ledger import Ledger
+from .ledger import Ledger, with_stopped_usage
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .permissions import PendingRequest
@@ -413,9 +413,7 @@ class ClaudeSessions(SessionSettings):
         rows: builtins.list[dict[str, Any]] = []
         pairs = pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix)
         if sessions_error is None:  # a stopped task shows what its earlier runs used
-            stopped = self._annotate([s for _, s in pairs if s is not None and s.state == "stopped"])
-            by_id = {session.id: session for session in stopped}
-            pairs = [(task, by_id.get(s.id, s) if s is not None else None) for task, s in pairs]
+            pairs = with_stopped_usage(pairs, self._annotate)
         for task, session in pairs:
             if task is not None:
                 shown = session.to_json() if session and sessions_error is None else None
@@ -493,61 +491,29 @@ class ClaudeSessions(SessionSettings):
             raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
         return str(directory)
 
-    # -- usage, limits and starting many at once --------------------------------------------
-
     @property
     def ledger(self) -> Ledger:
         """Usage, limits and queue places of this root's sessions (kept between listings)."""
-        root = str(Path(self.root_dir).expanduser().resolve())
-        if self._ledger is None or self._ledger.root_dir != root:
-            self._ledger = Ledger(root, self.log)
+        self._ledger = Ledger.of_root(self._ledger, str(Path(self.root_dir).expanduser().resolve()), self.log)
         return self._ledger
 
     def _annotate(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
-        """Each session with its task's usage, its limit and its queue place (and a "continue"
-        typed into agents whose limit has reset, with ``resume_after_limit``)."""
-        ledger = self.ledger
-        return ledger.annotate(sessions, ledger.prices(self.prices), self.tmux, self.resume_after_limit)
+        """Sessions with their usage, limit and queue place ("continue" when a limit reset)."""
+        return self.ledger.annotate(sessions, self.prices, self.tmux, self.resume_after_limit)
 
     def usage(self, task_ids: Sequence[str] | None = None) -> builtins.list[dict[str, Any]]:
-        """One dict per task (every task file and session, or ``task_ids``): id, title, state,
-        ``usage`` (the Session shape; None before the first model turn), ``limit`` and the
-        ``problems`` met reading its transcripts."""
+        """One dict per task (all, or ``task_ids``): id, title, state, usage, limit, problems."""
         ids = [validate_task_id(task_id) for task_id in task_ids or ()]
-        index = self.tasks()
-        titles = {task.id: task.title for task in index.tasks if task.valid}
-        try:
-            live = {session.id: session for session in self.list()}
-        except ClaudeSessionsError:  # tmux missing or failing: the transcripts still tell usage
-            live = {}
-        if not ids:
-            ids = [*titles, *(task_id for task_id in live if task_id not in titles)]
-        pairs = [
-            (
-                task_id,
-                titles.get(task_id, task_id),
-                live.get(task_id) or Session(task_id, self.session_name(task_id)),
-            )
-            for task_id in dict.fromkeys(ids)
-        ]
-        ledger = self.ledger
-        return ledger.usage_rows(pairs, ledger.prices(self.prices))
+        return self.ledger.report(self.tasks(), self.list, ids, self.session_prefix, self.prices)
 
     def start_many(
         self, task_ids: Sequence[str], cwd: str | None = None, command: builtins.list[str] | None = None
     ) -> builtins.list[Session]:
-        """Create every task's session now, queued: their commands launch ``start_interval``
-        seconds apart with at most ``max_starting`` agents starting at once (:mod:`.queue`).
-        Live sessions are re-used as they are. Every id is checked before anything starts."""
-        ids = list(dict.fromkeys(validate_task_id(task_id) for task_id in task_ids))
-        if not ids:
+        """Create the sessions now, queued: their commands launch ``start_interval`` s apart, at
+        most ``max_starting`` starting at once (:mod:`.queue`); ids are all checked first."""
+        if not (ids := list(dict.fromkeys(validate_task_id(task_id) for task_id in task_ids))):
             raise InvalidSetting("give at least one task id to start")
         launches = [self._launch(task_id, cwd, command) for task_id in ids]
+        self.log.info("queued %s: launches %g s apart", ids, self.start_interval)
         queued = queue_launches(launches, self.session_prefix, self.start_interval, self.max_starting)
-        self.log.info(
-            "queued %s to launch %.3g s apart, at most %d starting",
-            ids,
-            self.start_interval,
-            self.max_starting,
-        )
         return [self._create(launch) for launch in queued]

@@ -3,11 +3,11 @@ how rows sort and filter. Pure logic: no widgets, no tmux."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import vocabulary
+from ..core import figures, vocabulary
 from ..core.session import Session, pair_tasks_with_sessions
 from ..core.tasks import TaskIndex
 
@@ -18,6 +18,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", "Status", 120),
     ("priority", "Priority", 100),
     ("session", "Session", 140),
+    ("usage", "Usage", 190),
 )
 
 #: The session filter's choices: (label, value).
@@ -52,6 +53,15 @@ class TaskItem:
     #: The agent's pending permission request: its id, and one line about it ("Bash: rm -rf build").
     request: str = ""
     asks: str = ""
+    #: The task's usage (the Session JSON shape), None before its first model turn.
+    usage: dict[str, Any] | None = None
+    #: Ticked for "Run selected".
+    selected: bool = False
+
+    @property
+    def usage_text(self) -> str:
+        """The usage cell: "$0.42 · 12.3k tokens · 14 turns" ("" before the first turn)."""
+        return figures.usage_line(self.usage)
 
     @property
     def live(self) -> bool:
@@ -64,8 +74,10 @@ def merge_items(
     sessions: Sequence[Session],
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
+    selected: Collection[str] = (),
 ) -> dict[str, TaskItem]:
-    """Tasks merged with their sessions (sessions without a task file become rows too), by id."""
+    """Tasks merged with their sessions (sessions without a task file become rows too), by id;
+    ``selected``: the ticked ones."""
     items: dict[str, TaskItem] = {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
         if session is None:  # a task whose id fails the gate: it has no session
@@ -97,6 +109,8 @@ def merge_items(
             message_is_error=is_error,
             request=_request(session),
             asks=_asks(session),
+            usage=session.usage.to_json() if session.usage is not None else None,
+            selected=session.id in selected,
         )
     return items
 
@@ -122,6 +136,8 @@ def sort_key(column: str) -> Callable[[TaskItem], Any]:
         return lambda item: (vocabulary.priority_rank(item.priority), natural(item.id))
     if column == "session":
         return lambda item: (vocabulary.state_rank(item.state), natural(item.id))
+    if column == "usage":
+        return lambda item: (-((item.usage or {}).get("cost") or 0.0), natural(item.id))
     return lambda item: natural(item.id)
 
 

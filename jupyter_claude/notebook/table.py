@@ -36,6 +36,7 @@ from ..core.manager import ClaudeSessions
 from ..core.permissions import NotPending
 from ..core.session import Session
 from ..core.tasks import TaskIndex
+from . import batch
 from .html import WARN_COLOUR, error_div, error_text, escape
 from .items import COLUMNS, NO_STATUS, STATE_FILTERS, TaskItem, merge_items, passes, sort_key
 from .logpanel import LogPanel
@@ -48,7 +49,7 @@ logger = logging.getLogger(__name__)
 TASK_RESCAN_INTERVAL = 5.0
 
 
-class TaskTable(widgets.VBox):  # type: ignore[misc]
+class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
     """Every task with its live session badge and Run / Stop / Attach / Log buttons.
 
     ``TaskTable()`` reads the tasks under ``ClaudeSessions.from_config().tasks_dirs`` (relative to the current
@@ -109,6 +110,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="100px"),
         )
         self.refresh_button.on_click(lambda _button: self.refresh(tasks=True))
+        self.run_selected_button = batch.selection_button(self)
+        tools = [self.status_dropdown, self.state_dropdown, self.refresh_button, self.run_selected_button]
         self.banner_html = widgets.HTML()
         self.header_buttons = {
             key: widgets.Button(
@@ -133,7 +136,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         self.log_close_button = self.log_panel.close_button
         super().__init__(
             [
-                widgets.HBox([self.status_dropdown, self.state_dropdown, self.refresh_button]),
+                widgets.HBox(tools),
                 self.banner_html,
                 # Header and rows scroll sideways together when the notebook is narrower.
                 widgets.VBox(
@@ -272,7 +275,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         for link in self._links:
             link.unlink()
         for row in self._pool:
-            for child in (row.cells, *row.buttons.values()):
+            for child in (row.cells, row.select_box, *row.buttons.values()):
                 child.close()
             row.close()
         self._look.close()
@@ -305,6 +308,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 self._set_message(task_id, _terminal_text(self.sessions.attach(task_id)), False)
             elif action in ("allow", "deny"):
                 self._answer(task_id, action)
+            elif action in ("select", "unselect"):
+                self._tick(task_id, action == "select")
             elif action == "log":
                 self.sessions.log_path(task_id)  # validates the id
                 if self.log_task == task_id:
@@ -377,7 +382,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         """Merge tasks and sessions; rebuild the page if the set or order of rows changed, else
         rebind only the rows whose data changed."""
         prefix = self.sessions.session_prefix
-        items = merge_items(self._tasks, self._sessions, self._messages, prefix)
+        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._selected)
         changed = {key for key, item in items.items() if self._items.get(key) != item}
         membership_changed = items.keys() != self._items.keys()
         self._items = items
