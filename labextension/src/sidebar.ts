@@ -27,6 +27,7 @@ import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
+import { limitLine, usageLine, usageTooltip } from './usage';
 
 /** The sidebar icon: a terminal prompt in a rounded frame. */
 export const claudeIcon = new LabIcon({
@@ -124,6 +125,25 @@ export class ClaudeSessionsPanel extends Widget {
     this._filter.setAttribute('aria-label', 'Filter tasks');
     this._filter.oninput = () => this._renderRows();
 
+    this._selection = div('jp-ClaudeSessions-selection');
+    this._selection.hidden = true;
+    this._selectionCount = span('jp-ClaudeSessions-selectionCount', '');
+    const runSelected = document.createElement('button');
+    runSelected.className = 'jp-ClaudeSessions-runSelected jp-mod-styled jp-mod-accept';
+    runSelected.dataset.action = 'run-selected';
+    runSelected.textContent = 'Run selected';
+    runSelected.title = 'Start the selected tasks: their agents launch one after another';
+    runSelected.onclick = () => void this._runSelected();
+    const clear = document.createElement('button');
+    clear.className = 'jp-ClaudeSessions-clearSelection jp-mod-styled';
+    clear.textContent = 'Clear';
+    clear.title = 'Clear the selection';
+    clear.onclick = () => {
+      this._selected.clear();
+      this._renderRows();
+    };
+    this._selection.append(this._selectionCount, runSelected, clear);
+
     this._list = document.createElement('ul');
     this._list.className = 'jp-ClaudeSessions-list';
     this._list.onclick = event => this._onClick(event);
@@ -132,7 +152,15 @@ export class ClaudeSessionsPanel extends Widget {
     this._problems = document.createElement('details');
     this._problems.className = 'jp-ClaudeSessions-problems';
 
-    node.append(header, this._banner, this._filter, this._list, this._empty, this._problems);
+    node.append(
+      header,
+      this._banner,
+      this._filter,
+      this._selection,
+      this._list,
+      this._empty,
+      this._problems
+    );
 
     model.changed.connect(this._render, this);
     model.events.stateChanged.connect(this._renderConnection, this);
@@ -217,7 +245,7 @@ export class ClaudeSessionsPanel extends Widget {
     // Rebuild only the rows that changed, so a click or focus in the others survives.
     const nodes = new Map<string, { key: string; node: HTMLLIElement }>();
     for (const row of rows) {
-      const key = JSON.stringify([row, this._pending.has(row.id)]);
+      const key = JSON.stringify([row, this._pending.has(row.id), this._selected.has(row.id)]);
       const old = this._rows.get(row.id);
       nodes.set(row.id, old?.key === key ? old : { key, node: this._renderRow(row) });
     }
@@ -244,6 +272,7 @@ export class ClaudeSessionsPanel extends Widget {
       }
     }
 
+    this._renderSelection();
     this._empty.hidden = rows.length > 0 || this.model.banner !== null;
     if (!this.model.loaded) {
       this._empty.textContent = 'Loading…';
@@ -266,6 +295,14 @@ export class ClaudeSessionsPanel extends Widget {
     }
 
     const main = div('jp-ClaudeSessions-rowMain');
+    const select = document.createElement('input');
+    select.type = 'checkbox';
+    select.className = 'jp-ClaudeSessions-select';
+    select.checked = this._selected.has(row.id);
+    select.disabled = !row.valid;
+    select.title = 'Select for Run selected';
+    select.setAttribute('aria-label', `Select ${row.id}`);
+    main.append(select);
     const badgeNode = span('jp-ClaudeSessions-badge', badge.text);
     badgeNode.dataset.state = badge.state;
     badgeNode.title = badgeTooltip(row);
@@ -302,6 +339,10 @@ export class ClaudeSessionsPanel extends Widget {
     }
     detail.append(actions);
     item.append(main, detail);
+    const figures = this._renderFigures(row);
+    if (figures) {
+      item.append(figures);
+    }
     const pending = pendingOf(row.session);
     if (pending) {
       // The same card moves into a rebuilt row: its expanded input and typed reason stay.
@@ -317,6 +358,27 @@ export class ClaudeSessionsPanel extends Widget {
     return item;
   }
 
+  /** The row's cost and tokens, its limit's reset, its place in the queue (null: none). */
+  private _renderFigures(row: IRow): HTMLElement | null {
+    const session = row.session;
+    const line = div('jp-ClaudeSessions-rowFigures');
+    if (session?.state === 'queued' && session.queue?.position) {
+      line.append(span('jp-ClaudeSessions-queue', `#${session.queue.position} in queue`));
+    }
+    if (session?.state === 'limited' && session.limit) {
+      const limit = span('jp-ClaudeSessions-limit', limitLine(session.limit));
+      limit.title = session.limit.reason;
+      line.append(limit);
+    }
+    const usage = usageLine(session?.usage);
+    if (usage) {
+      const figures = span('jp-ClaudeSessions-usage', usage);
+      figures.title = usageTooltip(session?.usage);
+      line.append(figures);
+    }
+    return line.childElementCount ? line : null;
+  }
+
   private _renderConnection(): void {
     const state = this.model.events.state;
     this._connection.dataset.connection = state;
@@ -328,6 +390,15 @@ export class ClaudeSessionsPanel extends Widget {
     const row = target.closest<HTMLElement>('.jp-ClaudeSessions-row');
     const id = row?.dataset.taskId;
     if (!id) {
+      return;
+    }
+    if (target instanceof HTMLInputElement && target.classList.contains('jp-ClaudeSessions-select')) {
+      if (target.checked) {
+        this._selected.add(id);
+      } else {
+        this._selected.delete(id);
+      }
+      this._renderRows();
       return;
     }
     const button = target.closest<HTMLButtonElement>('button[data-action]');
@@ -356,6 +427,40 @@ export class ClaudeSessionsPanel extends Widget {
     }
   }
 
+  /** Show how many tasks are selected, and the Run selected bar when any is. */
+  private _renderSelection(): void {
+    const known = new Set(this.model.rows.filter(row => row.valid).map(row => row.id));
+    for (const id of [...this._selected]) {
+      if (!known.has(id)) {
+        this._selected.delete(id);
+      }
+    }
+    const count = this._selected.size;
+    this._selection.hidden = count === 0;
+    this._selectionCount.textContent = `${count} selected`;
+  }
+
+  /** Start every selected task at once (queued on the server), then clear the selection. */
+  private async _runSelected(): Promise<void> {
+    const ids = this.model.rows.map(row => row.id).filter(id => this._selected.has(id));
+    if (!ids.length) {
+      return;
+    }
+    this._selected.clear();
+    for (const id of ids) {
+      this._pending.add(id);
+    }
+    this._renderRows();
+    try {
+      await this.commands.execute(CommandIDs.startMany, { ids });
+    } finally {
+      for (const id of ids) {
+        this._pending.delete(id);
+      }
+      this._renderRows();
+    }
+  }
+
   private _connection: HTMLElement;
   private _banner: HTMLElement;
   private _filter: HTMLInputElement;
@@ -363,6 +468,9 @@ export class ClaudeSessionsPanel extends Widget {
   private _empty: HTMLElement;
   private _problems: HTMLDetailsElement;
   private _pending = new Set<string>();
+  private _selected = new Set<string>();
+  private _selection: HTMLElement;
+  private _selectionCount: HTMLElement;
   private _rows = new Map<string, { key: string; node: HTMLLIElement }>();
   private _cards = new Map<string, ApprovalCard>();
   private _interval = 0;
