@@ -1,5 +1,6 @@
 """What a listing adds to each session beyond tmux: the task's usage, the limit its agent is stopped
-by, its place in the launch queue; and the opt-in "continue" once a limit has reset.
+by, its place in the launch queue; and the opt-in "continue" once a limit has reset (:class:`Resumer`,
+typing as ``ClaudeSessions.send`` does).
 
 The manager keeps one :class:`Ledger` per repository root: its :class:`~.usage.UsageBook` reads
 only what is new in each transcript, so a listing stays one tmux call plus what was appended.
@@ -9,17 +10,22 @@ from __future__ import annotations
 
 import dataclasses
 import json
+import threading
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from typing import Any
 
+from . import limits
 from .errors import ClaudeSessionsError
-from .limits import Limit, Resumer
+from .interaction import send_commands
+from .limits import Limit, claim_resume_commands
 from .prices import PriceTable
 from .queue import positions
 from .session import Session
+from .spawn import iso
 from .tasks import Task, TaskIndex
-from .tmux import TmuxServer
+from .tmux import TmuxServer, exact_pane
 from .usage import UsageBook
 
 #: The reason shown when the agent reported a limit but recorded no words for it.
@@ -138,6 +144,60 @@ class Ledger:
                 }
             )
         return rows
+
+
+class Resumer:
+    """Sends "continue" to limited agents once their limit has reset (``resume_after_limit``)."""
+
+    def __init__(self, log: Any, clock: Callable[[], float] = time.time) -> None:
+        self.log = log
+        self.clock = clock
+        self._tried: set[tuple[str, str]] = set()
+        self._lock = threading.Lock()
+
+    def due(self, name: str, limit: Limit | None) -> bool:
+        """True when ``limit`` has reset (plus the margin) and this manager has not tried it yet."""
+        if limit is None or limit.resets_at is None or not limit.key:
+            return False
+        if self.clock() < limit.resets_at + limits.RESUME_MARGIN:
+            return False
+        with self._lock:
+            return (name, limit.key) not in self._tried
+
+    def resume(self, tmux: TmuxServer, name: str, limit: Limit, wait: bool = False) -> threading.Thread:
+        """Claim the limit and, when this call won it, type "continue" (in a thread: it pauses
+        between closing Claude Code's limit dialog and typing)."""
+        assert limit.key
+        with self._lock:
+            self._tried.add((name, limit.key))
+        thread = threading.Thread(
+            target=self._send, args=(tmux, name, limit), name="jupyter-claude-resume", daemon=False
+        )
+        thread.start()
+        if wait:
+            thread.join()
+        return thread
+
+    def _send(self, tmux: TmuxServer, name: str, limit: Limit) -> None:
+        target = exact_pane(name)
+        try:
+            won = tmux.run(*claim_resume_commands(target, str(limit.key))).strip() == "won"
+            if not won:
+                return
+            # Claude Code opens its limit dialog; Escape closes it (nothing happens without one).
+            tmux.run(["send-keys", "-t", target, "Escape"])
+            time.sleep(limits.DIALOG_PAUSE)
+            tmux.run(*send_commands(target, limits.RESUME_TEXT))
+        except Exception as error:  # a session stopped meanwhile, tmux gone: say so, never raise
+            self.log.warning("jupyter-claude: could not resume %s after its limit: %s", name, error)
+            return
+        self.log.warning(
+            "jupyter-claude: %s: the limit (%s) reset at %s: sent %r to the agent (resume_after_limit)",
+            name,
+            limit.reason,
+            iso(limit.resets_at) if limit.resets_at is not None else "?",
+            limits.RESUME_TEXT,
+        )
 
 
 def with_stopped_usage(

@@ -17,9 +17,6 @@ a server, a kernel and the CLI listing at the same moment send it once between t
 from __future__ import annotations
 
 import re
-import threading
-import time
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from typing import Any
@@ -27,7 +24,6 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import options
 from .spawn import Argv, iso
-from .tmux import TmuxServer, exact_pane
 
 #: Seconds after the reset time before "continue" is sent: Claude Code shows the reset to the
 #: minute (the reset itself falls within that minute).
@@ -101,80 +97,8 @@ def reset_time(text: str, said_at: float) -> float | None:
     return candidate.timestamp()
 
 
-def send_text_commands(target: str, text: str) -> list[Argv]:
-    """tmux commands that type ``text`` into a pane and press Enter: literal keys for one line,
-    one paste (bracketed when the program asked for it) for several."""
-    if "\n" not in text:
-        return [["send-keys", "-t", target, "-l", text], ["send-keys", "-t", target, "Enter"]]
-    buffer = "jupyter-claude-send"
-    return [
-        ["set-buffer", "-b", buffer, text],
-        ["paste-buffer", "-p", "-d", "-b", buffer, "-t", target],
-        ["send-keys", "-t", target, "Enter"],
-    ]
-
-
 def claim_resume_commands(target: str, key: str) -> list[Argv]:
     """One tmux call that records ``key`` as resumed unless it already is, printing "won" when it
     did (the compare and the set run in the tmux server, one client at a time)."""
     claim = f"set-option -t {target} {options.RESUMED} {key} ; display-message -p won"
     return [["if-shell", "-F", "-t", target, f"#{{!=:#{{{options.RESUMED}}},{key}}}", claim]]
-
-
-class Resumer:
-    """Sends "continue" to limited agents once their limit has reset (``resume_after_limit``)."""
-
-    def __init__(self, log: Any, clock: Callable[[], float] = time.time) -> None:
-        self.log = log
-        self.clock = clock
-        self._tried: set[tuple[str, str]] = set()
-        self._lock = threading.Lock()
-
-    def due(self, name: str, limit: Limit | None) -> bool:
-        """True when ``limit`` has reset (plus the margin) and this manager has not tried it yet."""
-        if limit is None or limit.resets_at is None or not limit.key:
-            return False
-        if self.clock() < limit.resets_at + RESUME_MARGIN:
-            return False
-        with self._lock:
-            return (name, limit.key) not in self._tried
-
-    def next_due(self, limits: list[Limit]) -> float | None:
-        """The earliest time one of ``limits`` is due (epoch seconds), or None."""
-        times = [limit.resets_at + RESUME_MARGIN for limit in limits if limit.resets_at is not None]
-        return min(times) if times else None
-
-    def resume(self, tmux: TmuxServer, name: str, limit: Limit, wait: bool = False) -> threading.Thread:
-        """Claim the limit and, when this call won it, type "continue" (in a thread: it pauses
-        between closing Claude Code's limit dialog and typing)."""
-        assert limit.key
-        with self._lock:
-            self._tried.add((name, limit.key))
-        thread = threading.Thread(
-            target=self._send, args=(tmux, name, limit), name="jupyter-claude-resume", daemon=False
-        )
-        thread.start()
-        if wait:
-            thread.join()
-        return thread
-
-    def _send(self, tmux: TmuxServer, name: str, limit: Limit) -> None:
-        target = exact_pane(name)
-        try:
-            won = tmux.run(*claim_resume_commands(target, str(limit.key))).strip() == "won"
-            if not won:
-                return
-            # Claude Code opens its limit dialog; Escape closes it (nothing happens without one).
-            tmux.run(["send-keys", "-t", target, "Escape"])
-            time.sleep(DIALOG_PAUSE)
-            tmux.run(*send_text_commands(target, RESUME_TEXT))
-        except Exception as error:  # a session stopped meanwhile, tmux gone: say so, never raise
-            self.log.warning("jupyter-claude: could not resume %s after its limit: %s", name, error)
-            return
-        self.log.warning(
-            "jupyter-claude: %s: the limit (%s) reset at %s: sent %r to the agent (resume_after_limit)",
-            name,
-            limit.reason,
-            iso(limit.resets_at) if limit.resets_at is not None else "?",
-            RESUME_TEXT,
-        )
