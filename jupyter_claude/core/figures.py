@@ -60,5 +60,5 @@ def total(usages: Iterable[dict[str, Any] | None]) -> dict[str, Any] | None:
     summed["models"] = list(dict.fromkeys(model for usage in known for model in usage["models"]))
     summed["working_seconds"] = round(sum(usage["working_seconds"] for usage in known), 3)
     costs = [usage["cost"] for usage in known]
-    summed["cost"] = None if any(cost is None for cost in costs) else round(sum(costs), 6)
+    summed["cost"] = None if any(cost is None for cost in costs) else round(sum(costs), 10)
     return summed

@@ -81,7 +81,7 @@ class Usage:
             "turns": self.turns,
             "models": list(self.models),
             "working_seconds": round(self.working_seconds, 3),
-            "cost": None if self.cost is None else round(self.cost, 6),
+            "cost": None if self.cost is None else round(self.cost, 10),
         }
 
 

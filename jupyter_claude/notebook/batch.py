@@ -13,6 +13,7 @@ import ipywidgets as widgets
 
 from ..core.manager import ClaudeSessions
 from ..core.session import Session
+from ..core.tasks import TaskIndex
 from .html import error_text
 from .items import TaskItem
 
@@ -35,10 +36,12 @@ FRAME_COLUMNS = (
 MISSING_PANDAS = "TaskTable.to_dataframe() needs pandas, which is not installed here: pip install pandas"
 
 
-def selection_button(table: BatchActions) -> widgets.Button:
-    """The table's "Run selected" button (disabled until a row is ticked); the selection starts empty."""
+def toolbar(table: BatchActions, tools: list[widgets.Widget]) -> list[widgets.Widget]:
+    """The table's tools followed by its "Run selected" button (disabled until a row is ticked);
+    the selection starts empty, and so does the usage of stopped tasks."""
     table._selected = set()
-    button = widgets.Button(
+    table._usage = {}
+    button = table.run_selected_button = widgets.Button(
         description="Run selected",
         icon="play",
         disabled=True,
@@ -46,7 +49,17 @@ def selection_button(table: BatchActions) -> widgets.Button:
         layout=widgets.Layout(width="150px"),
     )
     button.on_click(lambda _button: table.run_selected())
-    return button
+    return [*tools, button]
+
+
+def tasks_usage(sessions: ClaudeSessions, index: TaskIndex) -> dict[str, dict[str, Any]]:
+    """What each task has used (stopped ones included), by id, as the Session JSON shows it."""
+    ledger = sessions.ledger
+    placeholders = [
+        Session(id=task.id, name=sessions.session_prefix + task.id) for task in index.tasks if task.valid
+    ]
+    shown = ledger.annotate(placeholders, sessions.prices)
+    return {session.id: session.usage.to_json() for session in shown if session.usage is not None}
 
 
 class BatchActions:
@@ -57,6 +70,7 @@ class BatchActions:
     _lock: threading.RLock
     _view: list[str]
     _selected: set[str]
+    _usage: dict[str, dict[str, Any]]
     _log_files: set[str]
 
     @property

@@ -3,7 +3,7 @@ how rows sort and filter. Pure logic: no widgets, no tmux."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Collection, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -75,9 +75,10 @@ def merge_items(
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
     selected: Collection[str] = (),
+    usage: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, TaskItem]:
     """Tasks merged with their sessions (sessions without a task file become rows too), by id;
-    ``selected``: the ticked ones."""
+    ``selected``: the ticked ones; ``usage``: what tasks used, for those whose session has none."""
     items: dict[str, TaskItem] = {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
         if session is None:  # a task whose id fails the gate: it has no session
@@ -109,7 +110,7 @@ def merge_items(
             message_is_error=is_error,
             request=_request(session),
             asks=_asks(session),
-            usage=session.usage.to_json() if session.usage is not None else None,
+            usage=session.usage.to_json() if session.usage is not None else (usage or {}).get(session.id),
             selected=session.id in selected,
         )
     return items

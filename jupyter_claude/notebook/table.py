@@ -110,8 +110,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="100px"),
         )
         self.refresh_button.on_click(lambda _button: self.refresh(tasks=True))
-        self.run_selected_button = batch.selection_button(self)
-        tools = [self.status_dropdown, self.state_dropdown, self.refresh_button, self.run_selected_button]
+        tools = batch.toolbar(self, [self.status_dropdown, self.state_dropdown, self.refresh_button])
         self.banner_html = widgets.HTML()
         self.header_buttons = {
             key: widgets.Button(
@@ -361,6 +360,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
             self._tasks_error = f"cannot read the task files: {error_text(error)}"
             return
         self._tasks_error = ""
+        self._usage = batch.tasks_usage(self.sessions, self._tasks)  # stopped tasks' too
         self._log_files = {task.id for task in self._tasks.tasks if task.valid and self._log_exists(task.id)}
         statuses = sorted({task.status or NO_STATUS for task in self._tasks.tasks})
         options = [("any status", ""), *((status, status) for status in statuses)]
@@ -382,7 +382,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
         """Merge tasks and sessions; rebuild the page if the set or order of rows changed, else
         rebind only the rows whose data changed."""
         prefix = self.sessions.session_prefix
-        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._selected)
+        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._selected, self._usage)
         changed = {key for key, item in items.items() if self._items.get(key) != item}
         membership_changed = items.keys() != self._items.keys()
         self._items = items

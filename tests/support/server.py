@@ -35,7 +35,7 @@ POST_ROUTES = ["start", "stop", "attach", "permission"]
 #: The routes that only take POST (a GET gets 405 naming POST).
 POST_ONLY_ROUTES = ["start", "stop", "attach", "input"]
 WS_ROUTES = ["claude/events", "claude/42/stream"]
-ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions")] + [
+ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions"), ("POST", "claude/start")] + [
     (method, f"claude/42/{verb}") for method, verb in REST_ROUTES
 ]
 
