@@ -52,6 +52,12 @@ def toolbar(table: BatchActions, tools: list[widgets.Widget]) -> list[widgets.Wi
     return [*tools, button]
 
 
+def header_cells(buttons: list[widgets.Button]) -> list[widgets.Widget]:
+    """The header row: a cell above the rows' checkboxes, the column buttons, "Actions"."""
+    spacer = widgets.HTML("", layout=widgets.Layout(width="22px", flex="0 0 auto", margin="0"))
+    return [spacer, *buttons, widgets.HTML("<b>&nbsp;Actions</b>")]
+
+
 def tasks_usage(sessions: ClaudeSessions, index: TaskIndex) -> dict[str, dict[str, Any]]:
     """What each task has used (stopped ones included), by id, as the Session JSON shows it."""
     ledger = sessions.ledger

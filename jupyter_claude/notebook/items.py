@@ -18,7 +18,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", "Status", 120),
     ("priority", "Priority", 100),
     ("session", "Session", 140),
-    ("usage", "Usage", 190),
+    ("usage", "Usage", 230),
 )
 
 #: The session filter's choices: (label, value).

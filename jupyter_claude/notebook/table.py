@@ -141,7 +141,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
                 widgets.VBox(
                     [
                         widgets.HBox(
-                            [*self.header_buttons.values(), widgets.HTML("<b>&nbsp;Actions</b>")],
+                            batch.header_cells(list(self.header_buttons.values())),
                             layout=widgets.Layout(overflow="visible"),
                         ),
                         self.rows_box,

@@ -129,13 +129,13 @@ export class ClaudeSessionsPanel extends Widget {
     this._selection.hidden = true;
     this._selectionCount = span('jp-ClaudeSessions-selectionCount', '');
     const runSelected = document.createElement('button');
-    runSelected.className = 'jp-ClaudeSessions-runSelected jp-mod-styled jp-mod-accept';
+    runSelected.className = 'jp-ClaudeSessions-runSelected';
     runSelected.dataset.action = 'run-selected';
     runSelected.textContent = 'Run selected';
     runSelected.title = 'Start the selected tasks: their agents launch one after another';
     runSelected.onclick = () => void this._runSelected();
     const clear = document.createElement('button');
-    clear.className = 'jp-ClaudeSessions-clearSelection jp-mod-styled';
+    clear.className = 'jp-ClaudeSessions-clearSelection';
     clear.textContent = 'Clear';
     clear.title = 'Clear the selection';
     clear.onclick = () => {
