@@ -26,6 +26,7 @@ from __future__ import annotations
 import json
 import os
 import threading
+import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
@@ -33,6 +34,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from . import usagecache
 from .conversations import TranscriptList, transcripts_file
 from .limits import Limit, reset_time
 from .prices import PriceTable
@@ -46,6 +48,11 @@ READ_BUDGET = 2 * 1024 * 1024 * 1024
 #: How many answer ids a transcript remembers to count each answer once (an answer's lines are
 #: written together, at most interleaved with the results of its own tool calls).
 RECENT_ANSWERS = 1024
+#: How many of them the on-disk record keeps (:mod:`.usagecache`).
+SAVED_ANSWERS = 64
+#: The record is written after this many new bytes were read, or this many seconds after the last.
+SAVE_BYTES = 1024 * 1024
+SAVE_SECONDS = 10.0
 
 _SYNTHETIC = "<synthetic>"
 
@@ -101,6 +108,9 @@ class Transcript:
         self.path = path
         self.main = main
         self._reset()
+        self._unsaved = 0
+        self._saved_at = 0.0
+        self._restored = False
 
     def _reset(self) -> None:
         self.offset = 0
@@ -130,6 +140,9 @@ class Transcript:
             self.problems["read"] = f"cannot read {self.path}: {error.strerror or error}"
             return 0
         identity = (stat.st_dev, stat.st_ino)
+        if not self._restored:  # where an earlier process stopped reading it (usagecache)
+            self._restored = True
+            self._restore(usagecache.load(self.path, identity, stat.st_size))
         if self.identity is not None and (identity != self.identity or stat.st_size < self.offset):
             self._reset()  # replaced or truncated: read it again from its start
         self.identity = identity
@@ -151,7 +164,41 @@ class Transcript:
             return read
         self.problems.pop("read", None)
         self.seen = (stat.st_size, stat.st_mtime_ns) if self.offset + len(carry) >= stat.st_size else None
+        self._unsaved += read
+        if self._unsaved >= SAVE_BYTES or (
+            self._unsaved and time.monotonic() - self._saved_at >= SAVE_SECONDS
+        ):
+            usagecache.save(self.path, self._record())
+            self._unsaved, self._saved_at = 0, time.monotonic()
         return read
+
+    def _record(self) -> dict[str, Any]:
+        """What was read so far, for :mod:`.usagecache`."""
+        limit = self.limit
+        return {
+            "identity": list(self.identity or ()),
+            "offset": self.offset,
+            "models": self.models,
+            "turns": self.turns,
+            "working_ms": self.working_ms,
+            "recent": [
+                [key, model, list(counts)]
+                for key, (model, counts) in list(self.recent.items())[-SAVED_ANSWERS:]
+            ],
+            "limit": [limit.text, limit.at, limit.key] if limit else None,
+            "lines": self.lines,
+            "bad": [self.bad_lines, self.first_bad, self.long_lines],
+            "skipping": self.skipping,
+            "problems": self.problems,
+        }
+
+    def _restore(self, record: dict[str, Any] | None) -> None:
+        """Go on from a record (:mod:`.usagecache`); one that is not what we write is ignored."""
+        state = usagecache.fields(record) if record is not None else None
+        if state is not None:
+            limit = state["limit"]
+            state["limit"] = LimitRecord(*limit) if limit else None
+            self.__dict__.update(state)
 
     def _consume(self, data: bytes) -> bytes:
         """Parse the complete lines of ``data`` (which starts at ``offset``); returns the rest."""

@@ -318,3 +318,28 @@ def test_figures_read_as_people_count() -> None:
     assert summed["models"] == [t.SONNET, "x"] and summed["working_seconds"] == pytest.approx(384.8)
     assert figures.total([one, one]) == {**one, **{k: one[k] * 2 for k in one if k not in ("models",)}}
     assert figures.total([None]) is None
+
+
+def test_a_new_process_goes_on_from_the_record_on_disk(tmp_path: Path) -> None:
+    from jupyter_claude.core import usagecache
+
+    lines = [line for n in range(3000) for line in (t.tool_result("z" * 500), *t.answer(f"m{n}", (1, 2, 3, 4)))]
+    path = t.write(tmp_path / "a.jsonl", [*lines, t.prompt("go"), t.refusal(), t.turn(1500)])
+    first = Transcript(str(path))
+    assert first.refresh(1 << 30) == path.stat().st_size  # over SAVE_BYTES: the record is written
+    assert usagecache.cache_file(str(path)).exists()
+    t.write(path, t.answer("m-new", (10, 0, 0, 0)), mode="a")
+    later = Transcript(str(path))  # a new process: the CLI, a kernel, a restarted server
+    assert later.refresh(1 << 30) < 2000  # only the new line
+    assert later.turns == 3001 and later.models[t.SONNET] == [3010, 6000, 9000, 12000]
+    assert later.working_ms == 1500 and later.limit is None  # an answer came after the refusal
+    # A record of another file (the transcript was replaced) or a damaged one is not used.
+    t.write(tmp_path / "b.jsonl", t.answer("m1")).replace(path)
+    assert Transcript(str(path)).refresh(1 << 30) == path.stat().st_size
+    usagecache.cache_file(str(path)).write_text('{"version": 1, "path": "x"')
+    fresh = Transcript(str(path))
+    fresh.refresh(1 << 30)
+    assert fresh.turns == 1
+    record = usagecache.cache_file(str(path))
+    data = json.loads(record.read_text()) if record.exists() else None
+    assert data is None or usagecache.fields({**data, "models": {"m": [1, 2]}}) is None

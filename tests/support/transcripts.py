@@ -13,6 +13,9 @@ from jupyter_claude.core.conversations import transcripts_file
 
 SONNET = "claude-sonnet-4-5-20250929"
 
+#: Claude Code writes JSON as JavaScript's JSON.stringify does: no spaces.
+_COMPACT = (",", ":")
+
 
 def _base(kind: str, at: str) -> dict[str, Any]:
     return {
@@ -33,7 +36,7 @@ def prompt(text: str, at: str = "2026-11-29T23:42:28.898Z") -> str:
     """A prompt the person typed."""
     entry = _base("user", at)
     entry.update(message={"role": "user", "content": text}, origin={"kind": "human"}, promptSource="typed")
-    return json.dumps(entry)
+    return json.dumps(entry, separators=_COMPACT)
 
 
 def tool_result(text: str, at: str = "2026-11-29T23:42:29.000Z") -> str:
@@ -41,7 +44,7 @@ def tool_result(text: str, at: str = "2026-11-29T23:42:29.000Z") -> str:
     entry = _base("user", at)
     content = [{"tool_use_id": "toolu_1", "type": "tool_result", "content": text}]
     entry.update(message={"role": "user", "content": content})
-    return json.dumps(entry)
+    return json.dumps(entry, separators=_COMPACT)
 
 
 def answer(
@@ -72,7 +75,7 @@ def answer(
                 "cache_creation": {"ephemeral_1h_input_tokens": 0, "ephemeral_5m_input_tokens": 0},
             },
         }
-        lines.append(json.dumps(entry))
+        lines.append(json.dumps(entry, separators=_COMPACT))
     return lines
 
 
@@ -94,14 +97,14 @@ def refusal(
         isApiErrorMessage=True,
         apiErrorStatus=429,
     )
-    return json.dumps(entry)
+    return json.dumps(entry, separators=_COMPACT)
 
 
 def turn(duration_ms: int, at: str = "2026-11-29T23:42:29.107Z") -> str:
     """The system entry that says how long a turn took."""
     entry = _base("system", at)
     entry.update(subtype="turn_duration", durationMs=duration_ms, isMeta=False)
-    return json.dumps(entry)
+    return json.dumps(entry, separators=_COMPACT)
 
 
 def write(path: Path, lines: list[str], mode: str = "w") -> Path:
