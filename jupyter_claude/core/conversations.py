@@ -55,6 +55,8 @@ class TranscriptList:
     path: Path
     paths: list[str] = field(default_factory=list)
     problem: str | None = None
+    #: True when the file did not exist at the last look.
+    missing: bool = True
     _seen: tuple[int, int, int] | None = None
 
     def refresh(self) -> list[str]:
@@ -62,11 +64,12 @@ class TranscriptList:
         try:
             stat = self.path.stat()
         except FileNotFoundError:
-            self.paths, self.problem, self._seen = [], None, None
+            self.paths, self.problem, self._seen, self.missing = [], None, None, True
             return self.paths
         except OSError as error:
             self.problem = f"cannot read {self.path}: {error.strerror or error}"
             return self.paths
+        self.missing = False
         seen = (stat.st_ino, stat.st_size, stat.st_mtime_ns)
         if seen == self._seen:
             return self.paths

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 from . import usagecache
-from .conversations import TranscriptList, transcripts_file
+from .conversations import TranscriptList, conversations_dir, transcripts_file
 from .limits import Limit, reset_time
 from .prices import PriceTable
 
@@ -328,6 +328,8 @@ class TaskUsage:
     def __init__(self, list_path: Path) -> None:
         self.list = TranscriptList(list_path)
         self.transcripts: dict[str, Transcript] = {}
+        #: The lists folder's modification time when this task had no list (None: it has one).
+        self.absent_at: int | None = None
         self._subagent_dirs: dict[str, tuple[int, int] | None] = {}
 
     def refresh(self, budget: int) -> int:
@@ -422,19 +424,27 @@ class UsageBook:
         self._lock = threading.Lock()
 
     def refresh(self, task_ids: Iterable[str]) -> None:
-        """Read what is new for these tasks (a task without a transcript list costs one stat)."""
+        """Read what is new for these tasks. A task without a transcript list is looked at again
+        only when the folder of the lists changed (one stat for all of them)."""
         with self._lock:
             budget = READ_BUDGET
+            folder = _folder_mtime()
             for task_id in task_ids:
                 task = self._tasks.get(task_id)
                 if task is None:
                     task = self._tasks[task_id] = TaskUsage(transcripts_file(task_id, self.root_dir))
+                elif task.absent_at == folder:
+                    continue  # no list then, and no file made in the folder since
                 try:
-                    budget -= task.refresh(max(budget, 0))
+                    read = task.refresh(max(budget, 0))
                 except Exception as error:  # never break a listing: report it
                     self._report(f"task {task_id}: reading its transcripts failed: {error!r}")
-                for problem in task.problems():
-                    self._report(problem)
+                    continue
+                budget -= read
+                task.absent_at = folder if not task.transcripts and task.list.missing else None
+                if read or task.list.problem:
+                    for problem in task.problems():
+                        self._report(problem)
 
     def usage(self, task_id: str, prices: PriceTable) -> Usage | None:
         """The task's usage as last read (None before its first model answer)."""
@@ -461,6 +471,15 @@ class UsageBook:
             self._reported.clear()
         self._reported.add(problem)
         self.log.warning("jupyter-claude usage: %s", problem)
+
+
+def _folder_mtime() -> int:
+    """When a file was last made in (or removed from) the folder of the transcript lists (-1 while
+    there is no such folder)."""
+    try:
+        return conversations_dir().stat().st_mtime_ns
+    except OSError:
+        return -1
 
 
 def _typed_prompt(entry: dict[str, Any]) -> bool:
