@@ -19,7 +19,7 @@ KEEPER_INTERVAL = 10.0
 class LimitKeeper:
     """Lists the sessions every :data:`KEEPER_INTERVAL` seconds while ``resume_after_limit`` is on."""
 
-    def __init__(self, manager: ClaudeSessions, log: Any, interval: float = KEEPER_INTERVAL) -> None:
+    def __init__(self, manager: ClaudeSessions, log: Any, interval: float | None = None) -> None:
         self.manager = manager
         self.log = log
         self.interval = interval
@@ -40,7 +40,7 @@ class LimitKeeper:
 
     async def _run(self) -> None:
         while True:
-            await asyncio.sleep(self.interval)
+            await asyncio.sleep(self.interval if self.interval is not None else KEEPER_INTERVAL)
             try:
                 await run_blocking(self.manager.list)
             except ClaudeSessionsError:

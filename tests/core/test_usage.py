@@ -323,7 +323,9 @@ def test_figures_read_as_people_count() -> None:
 def test_a_new_process_goes_on_from_the_record_on_disk(tmp_path: Path) -> None:
     from jupyter_claude.core import usagecache
 
-    lines = [line for n in range(3000) for line in (t.tool_result("z" * 500), *t.answer(f"m{n}", (1, 2, 3, 4)))]
+    lines = [
+        line for n in range(3000) for line in (t.tool_result("z" * 500), *t.answer(f"m{n}", (1, 2, 3, 4)))
+    ]
     path = t.write(tmp_path / "a.jsonl", [*lines, t.prompt("go"), t.refusal(), t.turn(1500)])
     first = Transcript(str(path))
     assert first.refresh(1 << 30) == path.stat().st_size  # over SAVE_BYTES: the record is written
