@@ -13,10 +13,10 @@ import json
 import threading
 import time
 from collections.abc import Callable, Sequence
-from datetime import datetime
 from typing import Any
 
 from . import limits
+from .entries import epoch_of
 from .errors import ClaudeSessionsError
 from .interaction import send_commands
 from .limits import Limit, claim_resume_commands
@@ -103,7 +103,7 @@ class Ledger:
         if state not in ("limited", "idle"):
             return state, None
         recorded = self.book.limit(session.id)
-        if recorded is not None and recorded.recorded_at < _epoch(session.started_at):
+        if recorded is not None and recorded.recorded_at < epoch_of(session.started_at):
             recorded = None  # recorded before this run started: a restart leaves it behind
         if state == "idle":
             return ("limited", recorded) if recorded is not None else (state, None)
@@ -209,13 +209,3 @@ def with_stopped_usage(
     )
     by_id = {session.id: session for session in stopped}
     return [(task, by_id.get(s.id, s) if s is not None else None) for task, s in pairs]
-
-
-def _epoch(text: str | None) -> float:
-    """An ISO time as epoch seconds (0 when absent or unreadable)."""
-    if not text:
-        return 0.0
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0

@@ -30,12 +30,12 @@ import time
 from collections import OrderedDict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from . import usagecache
 from .conversations import TranscriptList, conversations_dir, transcripts_file
+from .entries import epoch_of, text_of, token_count, typed_prompt
 from .limits import Limit, reset_time
 from .prices import PriceTable
 
@@ -249,7 +249,7 @@ class Transcript:
                 duration = entry.get("durationMs")
                 if isinstance(duration, (int, float)) and not isinstance(duration, bool) and duration > 0:
                     self.working_ms += float(duration)
-            elif kind == "user" and self.limit is not None and _typed_prompt(entry):
+            elif kind == "user" and self.limit is not None and typed_prompt(entry):
                 self.limit = None  # the person (or a resume) asked again: the refusal is behind
             return
         stripped = line.strip()
@@ -285,8 +285,8 @@ class Transcript:
         ):
             key = entry.get("uuid")
             self.limit = LimitRecord(
-                text=_text(message.get("content")) or "rate_limit",
-                at=_time(entry.get("timestamp")),
+                text=text_of(message.get("content")) or "rate_limit",
+                at=epoch_of(entry.get("timestamp")),
                 key=key if isinstance(key, str) and key else f"{self.path}:{self.lines}",
             )
             return
@@ -295,10 +295,10 @@ class Transcript:
         if not isinstance(model, str) or model == _SYNTHETIC or not isinstance(usage, dict):
             return
         counts = (
-            _count(usage.get("input_tokens")),
-            _count(usage.get("output_tokens")),
-            _count(usage.get("cache_read_input_tokens")),
-            _count(usage.get("cache_creation_input_tokens")),
+            token_count(usage.get("input_tokens")),
+            token_count(usage.get("output_tokens")),
+            token_count(usage.get("cache_read_input_tokens")),
+            token_count(usage.get("cache_creation_input_tokens")),
         )
         answer = message.get("id") or entry.get("uuid")
         key = answer if isinstance(answer, str) else f"line {self.lines}"
@@ -480,45 +480,3 @@ def _folder_mtime() -> int:
         return conversations_dir().stat().st_mtime_ns
     except OSError:
         return -1
-
-
-def _typed_prompt(entry: dict[str, Any]) -> bool:
-    """True for a prompt the person typed (not a tool result, a command's output or a note)."""
-    if entry.get("type") != "user" or entry.get("isMeta"):
-        return False
-    origin = entry.get("origin")
-    if isinstance(origin, dict):
-        return origin.get("kind") == "human"
-    message = entry.get("message")
-    content = message.get("content") if isinstance(message, dict) else None
-    if isinstance(content, list):
-        if any(isinstance(b, dict) and b.get("type") == "tool_result" for b in content):
-            return False
-        content = _text(content)
-    return isinstance(content, str) and bool(content.strip()) and not content.lstrip().startswith("<")
-
-
-def _text(content: Any) -> str:
-    if isinstance(content, str):
-        return content.strip()
-    if isinstance(content, list):
-        return " ".join(
-            str(block.get("text", "")).strip()
-            for block in content
-            if isinstance(block, dict) and block.get("type") == "text"
-        ).strip()
-    return ""
-
-
-def _count(value: Any) -> int:
-    return value if isinstance(value, int) and not isinstance(value, bool) and value > 0 else 0
-
-
-def _time(text: Any) -> float:
-    """An ISO timestamp as epoch seconds (0 when it is not one)."""
-    if not isinstance(text, str):
-        return 0.0
-    try:
-        return datetime.fromisoformat(text.replace("Z", "+00:00")).timestamp()
-    except ValueError:
-        return 0.0

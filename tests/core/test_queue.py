@@ -115,8 +115,8 @@ def test_many_start_at_once_and_launch_one_after_another(queued: ClaudeSessions,
     assert all(times) and times == sorted(times)  # in the order they were queued
     gaps = [b - a for a, b in itertools.pairwise(times)]  # type: ignore[operator]
     assert min(gaps) >= 0.6 - 0.01, gaps
-    for task_id in "abcd":  # the command itself ran after its gate, in its own pane
-        assert "LAUNCHED" in queued.read_log(task_id)
+    for task_id in "abcd":  # the command itself runs after its gate, in its own pane
+        wait_for(lambda task_id=task_id: "LAUNCHED" in queued.read_log(task_id))
         assert "queued, waiting for its turn" in queued.read_log(task_id) or task_id == "a"
     # The session's command is the task's own; the gate is not part of it.
     assert listed["a"].command == [part.replace("{id}", "a") for part in STAMP]
