@@ -73,13 +73,13 @@ class Ledger:
     ) -> list[Session]:
         """``sessions`` with their usage, limit and queue place; with ``resume``, a limited agent
         whose limit has reset gets its "continue" (``tmux``: the server it runs on)."""
-        prices = self.prices(prices_setting)
-        self.book.refresh(session.id for session in sessions)
-        places = positions([(s.name, s.queued_at) for s in sessions if s.queued_at is not None])
+        found = self.book.read([session.id for session in sessions], self.prices(prices_setting))
+        queued = [(s.name, s.queued_at) for s in sessions if s.queued_at is not None]
+        places = positions(queued) if queued else {}
         shown = []
         for session in sessions:
-            state, limit = self._limit(session)
-            usage = self.book.usage(session.id, prices)
+            usage, recorded = found.get(session.id, (None, None))
+            state, limit = self._limit(session, recorded)
             place = places.get(session.name)
             if (usage, limit, state, place) != (
                 session.usage,
@@ -96,13 +96,12 @@ class Ledger:
                 self.resumer.resume(tmux, session.name, session.limit)
         return shown
 
-    def _limit(self, session: Session) -> tuple[str, Limit | None]:
+    def _limit(self, session: Session, recorded: Limit | None) -> tuple[str, Limit | None]:
         """The session's state and limit: the agent's report, its transcript's refusal record (an
         agent whose turn ended on a refusal is limited even when no hook said so), or the screen."""
         state = session.state
         if state not in ("limited", "idle"):
             return state, None
-        recorded = self.book.limit(session.id)
         if recorded is not None and recorded.recorded_at < epoch_of(session.started_at):
             recorded = None  # recorded before this run started: a restart leaves it behind
         if state == "idle":

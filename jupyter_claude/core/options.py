@@ -36,5 +36,7 @@ AGENT_RECORD = (AGENT, BRANCH, WORKTREE, AHEAD, BUSY_PATTERN, WAITING_PATTERN, P
 #: queued, epoch seconds; unset once its command launched), and when its command was let go.
 QUEUED = "@jc_queued"
 LAUNCHED = "@jc_launched"
+#: Set by the UserPromptSubmit hook: the agent got its first prompt (it is past its start).
+PROMPTED = "@jc_prompted"
 #: The rate limit (its record's key) after which "continue" was sent (:mod:`.limits`): at most once.
 RESUMED = "@jc_resumed"

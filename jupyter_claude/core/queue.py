@@ -35,7 +35,13 @@ POLL_SECONDS = 0.5
 
 #: What a gate asks tmux: every session's name, queue time, launch record, agent state, pane state.
 QUEUE_FORMAT = "\t".join(
-    ("#{session_name}", f"#{{{options.QUEUED}}}", f"#{{{options.LAUNCHED}}}", f"#{{{options.AGENT_STATE}}}")
+    (
+        "#{session_name}",
+        f"#{{{options.QUEUED}}}",
+        f"#{{{options.LAUNCHED}}}",
+        f"#{{{options.AGENT_STATE}}}",
+        f"#{{{options.PROMPTED}}}",
+    )
 )
 
 #: Agent states that mean the agent is past its start (working on, or stopped at, its first prompt).
@@ -54,6 +60,8 @@ class QueueRow:
     launched: float | None
     agent: bool
     state: str
+    #: The agent got its first prompt (the UserPromptSubmit hook said so).
+    prompted: bool = False
 
 
 def parse_rows(out: str, prefix: str) -> list[QueueRow]:
@@ -64,7 +72,10 @@ def parse_rows(out: str, prefix: str) -> list[QueueRow]:
         if len(fields) < 4 or not fields[0].startswith(prefix):
             continue
         launched, _, kind = fields[2].partition(" ")
-        rows.append(QueueRow(fields[0], _number(fields[1]), _number(launched), kind == _AGENT, fields[3]))
+        prompted = len(fields) > 4 and fields[4] == "1"
+        rows.append(
+            QueueRow(fields[0], _number(fields[1]), _number(launched), kind == _AGENT, fields[3], prompted)
+        )
     return rows
 
 
@@ -99,6 +110,7 @@ def decide(rows: Sequence[QueueRow], name: str, now: float, interval: float, max
         and row.queued is None
         and row.launched is not None
         and now - row.launched < STARTING_SECONDS
+        and not row.prompted
         and row.state not in _STARTED
     ]
     if len(starting) >= max_starting:

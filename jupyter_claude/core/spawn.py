@@ -119,5 +119,5 @@ class Launch:
         if target is not None:
             # A respawn: the built-in workflow sets these from inside the pane; clear them so a
             # respawn with another command keeps no stale agent record.
-            values.update(dict.fromkeys(options.AGENT_RECORD, ""))
+            values.update(dict.fromkeys((*options.AGENT_RECORD, options.PROMPTED), ""))
         return [["set-option", *where, key, value] for key, value in values.items()]

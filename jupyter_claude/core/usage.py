@@ -446,6 +446,18 @@ class UsageBook:
                     for problem in task.problems():
                         self._report(problem)
 
+    def read(self, task_ids: list[str], prices: PriceTable) -> dict[str, tuple[Usage | None, Limit | None]]:
+        """Refresh these tasks, then their usage and standing limit, by id (tasks without any
+        transcript are left out: they have neither)."""
+        self.refresh(task_ids)
+        with self._lock:
+            found = {}
+            for task_id in task_ids:
+                task = self._tasks.get(task_id)
+                if task is not None and task.transcripts:
+                    found[task_id] = (task.usage(prices), task.limit())
+            return found
+
     def usage(self, task_id: str, prices: PriceTable) -> Usage | None:
         """The task's usage as last read (None before its first model answer)."""
         with self._lock:

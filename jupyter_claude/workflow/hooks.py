@@ -123,6 +123,8 @@ def shell_hook(event: str, state: str, target: HookTarget) -> str:
     tmux = (
         f"{quote(target.tmux)} -S {quote(target.socket)} set-option -t {where} {options.AGENT_STATE} {state}"
     )
+    if event == "UserPromptSubmit":  # past its start: the launch queue lets the next agent go
+        tmux += f" \\; set-option -t {where} {options.PROMPTED} 1"
     if event in _COUNT_COMMITS_AFTER and target.worktree and target.base_commit:
         span = quote(f"{target.base_commit}..HEAD")
         steps.append(

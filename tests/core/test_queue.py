@@ -51,6 +51,9 @@ def test_at_most_max_starting_agents_start_at_once() -> None:
     assert decide(rows, "claude-a", NOW, 2, 3).go
     rows[0] = row("claude-s0", launched=NOW - 10, agent=False)
     assert decide(rows, "claude-a", NOW, 2, 3).go
+    # A quick first turn is over (idle again) before the gate looks: the prompt hook said so.
+    rows[0] = QueueRow("claude-s0", None, NOW - 10, True, "idle", prompted=True)
+    assert decide(rows, "claude-a", NOW, 2, 3).go
 
 
 def test_a_gate_whose_session_left_the_queue_or_is_gone() -> None:
@@ -59,10 +62,13 @@ def test_a_gate_whose_session_left_the_queue_or_is_gone() -> None:
 
 
 def test_the_gates_read_one_list_sessions_and_ignore_other_sessions() -> None:
-    out = "claude-a\t1.5\t\t\nclaude-b\t\t1799999999.000 agent\tworking\nmine\t1\t\t\nclaude-c\tnan\tx\t\n"
+    out = (
+        "claude-a\t1.5\t\t\t\nclaude-b\t\t1799999999.000 agent\tidle\t1\n"
+        "mine\t1\t\t\t\nclaude-c\tnan\tx\t\t\n"
+    )
     assert parse_rows(out, "claude-") == [
         row("claude-a", queued=1.5, agent=False),
-        row("claude-b", launched=1799999999.0, state="working"),
+        QueueRow("claude-b", None, 1799999999.0, True, "idle", prompted=True),
         row("claude-c", agent=False),
     ]
     assert queue.positions([("claude-b", 2.0), ("claude-a", 2.0), ("claude-c", 1.0)]) == {

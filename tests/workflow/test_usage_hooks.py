@@ -59,7 +59,10 @@ def test_session_start_lists_every_transcript_and_stop_failure_says_limited(
     # The last SessionStart is still the record the next start resumes.
     assert json.loads(Path(target.conversation or "").read_text())["session_id"] == "s1"
 
+    assert server.run(["show-options", "-qv", "-t", "=claude-42:", options.PROMPTED]).strip() == ""
     fire(target, "UserPromptSubmit", {"prompt": "go"})
+    # Past its start: the launch queue (core/queue.py) lets the next agent go.
+    assert server.run(["show-options", "-qv", "-t", "=claude-42:", options.PROMPTED]).strip() == "1"
     assert fire(target, "StopFailure", {"error": "server_error"}, "server_error") == []  # not a limit
     assert state() == "working"
     runs = fire(
