@@ -116,4 +116,11 @@ async def test_usage_is_in_every_session_and_its_changes_are_pushed(
         2001,
     )
     assert body(await jp_fetch("claude", "sessions"))["sessions"][0]["usage"]["input_tokens"] == 2001
+    # Stopped: the push still says what the task used (the sidebar keeps showing it).
+    await post(jp_fetch, "claude", "42", "stop")
+    frames = await read_frames(
+        events, lambda frames: any(s["state"] == "stopped" for s in pushed(frames, "42"))
+    )
+    [gone] = [s for s in pushed(frames, "42") if s["state"] == "stopped"]
+    assert gone["usage"]["input_tokens"] == 2001
     events.close()
