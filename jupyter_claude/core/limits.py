@@ -9,9 +9,10 @@ which :func:`reset_time` reads in that time zone; with an API key it names no ti
 ``resets_at`` stays None — never a guess.
 
 With the ``resume_after_limit`` setting, the first manager that lists the session after the reset
-(plus :data:`RESUME_MARGIN`) types :data:`RESUME_TEXT` into the agent's pane, once per limit: the
-limit's key is claimed in the session (``@jc_resumed``) by one tmux call that compares and sets, so
-a server, a kernel and the CLI listing at the same moment send it once between them.
+(plus :data:`RESUME_MARGIN`) types :data:`RESUME_TEXT` into the agent's pane, once per limit
+(:class:`~.ledger.Resumer`): the limit's key is claimed in the session (``@jc_resumed``) by one tmux
+call that compares and sets (:func:`claim_resume_commands`), so a server, a kernel and the CLI
+listing at the same moment send it once between them.
 """
 
 from __future__ import annotations
