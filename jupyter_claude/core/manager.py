@@ -15,6 +15,7 @@ import dataclasses
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,8 +25,11 @@ from traitlets.config import Config
 
 from . import logs
 from .config import encode_pane_settings, load_jupyter_config
-from .errors import ClaudeSessionsError, InvalidSetting, SessionNotFound, TmuxError
+from .conflicts import ConflictCache, ConflictReport, check_conflicts
+from .diff import FileVersions, TaskDiff, file_versions, task_diff
+from .errors import ClaudeSessionsError, InvalidSetting, LandRefused, SessionNotFound, TmuxError
 from .ids import validate_task_id
+from .land import Landing, land
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .session import Session, pair_tasks_with_sessions
@@ -63,6 +67,9 @@ class ClaudeSessions(SessionSettings):
         self._task_files: TaskFiles | None = None
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
+        #: merge-tree results by commit ids (conflicts), and one land at a time.
+        self._conflict_cache = ConflictCache()
+        self._land_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -335,6 +342,60 @@ class ClaudeSessions(SessionSettings):
         if sessions_error is not None:
             overview["sessions_error"] = sessions_error
         return overview
+
+    # -- review: a task's changes, conflicts between tasks, landing -----------------------------
+
+    def diff(self, task_id: str) -> TaskDiff:
+        """The task branch's commits, files and patch against its base (``worktree_base``), and
+        what its worktree holds uncommitted; ``WorktreeNotFound`` for a task without a worktree."""
+        return task_diff(self.root_dir, task_id, self.worktree_base, self.diff_max_bytes)
+
+    def diff_file(self, task_id: str, path: str, old_path: str | None = None) -> FileVersions:
+        """One changed file at the merge base and on the task branch (a side-by-side view)."""
+        return file_versions(self.root_dir, task_id, path, old_path, self.worktree_base, self.diff_max_bytes)
+
+    def conflicts(self) -> ConflictReport:
+        """Conflicts between every pair of live task branches, and each against the base (merged
+        in memory; results kept by commit ids, so a repeated check costs one git call)."""
+        return check_conflicts(self.root_dir, self._conflict_cache)
+
+    def land(
+        self,
+        task_id: str,
+        strategy: str = "merge",
+        cleanup: bool = False,
+        commit_uncommitted: bool = False,
+        message: str | None = None,
+    ) -> Landing:
+        """Merge the task's branch into the branch the main checkout is on ("merge", "squash" or
+        "rebase"), or refuse (``LandRefused``) and change nothing; ``cleanup`` then stops the
+        session, removes the worktree and deletes the branch."""
+        task = self.tasks().get(validate_task_id(task_id))
+        with self._land_lock:
+            try:
+                landing = land(
+                    self.root_dir,
+                    task_id,
+                    strategy,
+                    cleanup=cleanup,
+                    commit_uncommitted=commit_uncommitted,
+                    message=message,
+                    title=task.title if task is not None else None,
+                    stop=self.stop,
+                )
+            except LandRefused as refused:
+                self.log.info("jupyter-claude: land %s (%s) refused: %s", task_id, strategy, refused)
+                raise
+        self.log.info(
+            "jupyter-claude: landed %s into %s (%s): %s -> %s, cleanup %s",
+            task_id,
+            landing.target,
+            strategy,
+            landing.previous[:12],
+            landing.commit[:12],
+            landing.cleanup,
+        )
+        return landing
 
     # -- building blocks --------------------------------------------------------------------
 
