@@ -226,6 +226,15 @@ def refs_signature(git_dir: Path | None) -> tuple[int | None, ...]:
     return tuple(stamps)
 
 
+def git_dir_of(root_dir: str | Path) -> Path | None:
+    """The shared git directory of the repository ``root_dir`` is in (None outside one)."""
+    repo = repository_root(Path(root_dir).expanduser())
+    try:
+        return common_dir(repo) if repo is not None else None
+    except GitError:
+        return None
+
+
 class ReviewTrigger:
     """Says when conflicts are worth checking again: a session's ``ahead`` count changed, an agent's
     turn ended (its state turned idle), or the repository's refs or worktrees changed on disk."""
@@ -233,22 +242,12 @@ class ReviewTrigger:
     def __init__(self) -> None:
         self._seen: dict[str, tuple[int | None, str]] = {}
         self._signature: tuple[int | None, ...] | None = None
-        self._git_dir: dict[str, Path | None] = {}
 
-    def git_dir(self, root_dir: str) -> Path | None:
-        """The repository's shared git directory (looked up once per root)."""
-        if root_dir not in self._git_dir:
-            repo = repository_root(Path(root_dir).expanduser())
-            try:
-                self._git_dir[root_dir] = common_dir(repo) if repo is not None else None
-            except GitError:
-                self._git_dir[root_dir] = None
-        return self._git_dir[root_dir]
-
-    def due(self, root_dir: str, sessions: Iterable[Session]) -> bool:
-        """True the first time, and whenever something a conflict depends on may have changed."""
+    def due(self, git_dir: Path | None, sessions: Iterable[Session]) -> bool:
+        """True the first time, and whenever something a conflict depends on may have changed
+        (no git runs here: a few ``stat`` calls of ``git_dir``, see :func:`git_dir_of`)."""
         first = self._signature is None
-        signature = refs_signature(self.git_dir(root_dir))
+        signature = refs_signature(git_dir)
         changed = signature != self._signature
         self._signature = signature
         seen = {session.id: (session.ahead, session.state) for session in sessions}

@@ -14,6 +14,7 @@ from jupyter_claude.core.conflicts import (
     ConflictCache,
     ReviewTrigger,
     check_conflicts,
+    git_dir_of,
     parse_merge_tree_stdin,
 )
 from jupyter_claude.core.git import GitError
@@ -155,7 +156,8 @@ def test_merge_tree_output_is_parsed_record_by_record() -> None:
 
 
 def test_the_trigger_fires_on_commits_ahead_counts_and_ended_turns(repo: Repo) -> None:
-    trigger, root = ReviewTrigger(), str(repo.root)
+    trigger, root = ReviewTrigger(), git_dir_of(repo.root)
+    assert root == repo.root / ".git"
     working = [Session(id="a", name="claude-a", running=True, state="working", ahead=1)]
     assert trigger.due(root, working)  # the first time
     assert not trigger.due(root, working)  # nothing changed: no git, no check

@@ -27,9 +27,10 @@ Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 
 REST_ROUTES = [("GET", "status"), ("POST", "start"), ("POST", "stop"), ("POST", "attach"), ("GET", "log")]
-POST_ROUTES = ["start", "stop", "attach"]
+REST_ROUTES += [("GET", "diff"), ("POST", "land")]
+POST_ROUTES = ["start", "stop", "attach", "land"]
 WS_ROUTES = ["claude/events", "claude/42/stream"]
-ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions")] + [
+ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions"), ("GET", "claude/conflicts")] + [
     (method, f"claude/42/{verb}") for method, verb in REST_ROUTES
 ]
 
