@@ -17,6 +17,7 @@ from typing import Any
 
 from . import vocabulary
 from .manager import ClaudeSessions
+from .review import conflict_lines, diff_lines, land_lines, strategy_of
 from .session import Session
 from .terminal import TerminalResult
 
@@ -97,6 +98,25 @@ COMMANDS: tuple[Command, ...] = (
             ),
             Argument(("--follow", "-f"), "keep printing new output", "flag", only="cli"),
             Argument(("--raw",), "keep terminal escape sequences", "flag"),
+        ),
+    ),
+    Command(
+        "diff",
+        "a task's changes: commits, files and patch against its base, and its uncommitted work",
+        (ID, Argument(("--stat",), "commits and files with line counts, no patch", "flag")),
+    ),
+    Command("conflicts", "live tasks whose branches would conflict (with each other or the base)"),
+    Command(
+        "land",
+        "merge a task's branch into the main checkout's branch; refused (nothing changed) on a "
+        "conflict, a dirty checkout or uncommitted work",
+        (
+            ID,
+            Argument(("--squash",), "land as one commit", "flag"),
+            Argument(("--rebase",), "replay the task's commits on top, then fast-forward", "flag"),
+            Argument(("--cleanup",), "then stop the session, remove the worktree, delete the branch", "flag"),
+            Argument(("--commit-uncommitted",), "first commit the worktree's uncommitted work there", "flag"),
+            Argument(("-m", "--message"), "the message of that commit"),
         ),
     ),
     Command(
@@ -280,6 +300,25 @@ def _tasks(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
     return Outcome("tasks", overview, table=table, notes=notes, value=overview, code=code)
 
 
+def _diff(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    diff = sessions.diff(args.id)
+    data = diff.to_json()
+    if args.stat:
+        del data["patch"]
+    return Outcome("diff", data, diff_lines(diff), value=diff)
+
+
+def _conflicts(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    report = sessions.conflicts()
+    return Outcome("conflicts", report.to_json(), conflict_lines(report), value=report)
+
+
+def _land(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    strategy = strategy_of(args.squash, args.rebase, args.commit_uncommitted, args.message)
+    landing = sessions.land(args.id, strategy, args.cleanup, args.commit_uncommitted, args.message)
+    return Outcome("land", landing.to_json(), land_lines(landing), value=landing)
+
+
 #: How each command runs.
 RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "start": _start,
@@ -289,6 +328,9 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "attach": _attach,
     "log": _log,
     "tasks": _tasks,
+    "diff": _diff,
+    "conflicts": _conflicts,
+    "land": _land,
 }
 
 

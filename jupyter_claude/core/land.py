@@ -100,7 +100,7 @@ def land(
     if dirty and not commit_uncommitted:
         raise LandRefused(
             f"task {task_id} has uncommitted work in its worktree ({_names(dirty)}): commit it there, "
-            "or land with commit_uncommitted (and a message)",
+            "or have land commit it first (commit_uncommitted, --commit-uncommitted -m MESSAGE)",
             dirty,
         )
     message = message or f"Task {task_id}: work the agent left uncommitted"

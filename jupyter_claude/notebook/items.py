@@ -49,6 +49,8 @@ class TaskItem:
     badge: str = vocabulary.badge("stopped")
     message: str = ""
     message_is_error: bool = False
+    #: "⚠ conflicts with …" when the task's branch would conflict, else "".
+    conflict: str = ""
 
     @property
     def live(self) -> bool:
@@ -61,9 +63,12 @@ def merge_items(
     sessions: Sequence[Session],
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
+    conflicts: dict[str, str] | None = None,
 ) -> dict[str, TaskItem]:
-    """Tasks merged with their sessions (sessions without a task file become rows too), by id."""
+    """Tasks merged with their sessions (sessions without a task file become rows too), by id;
+    ``conflicts`` gives the ⚠ line of the tasks in a conflict."""
     items: dict[str, TaskItem] = {}
+    conflicts = conflicts or {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
         item_id = task.id if task is not None else session.id if session is not None else ""
         message, is_error = messages.get(item_id, ("", False))
@@ -92,6 +97,7 @@ def merge_items(
                 badge=session.badge,
                 message=message,
                 message_is_error=is_error,
+                conflict=conflicts.get(task.id, ""),
             )
         elif session is not None:
             items[session.id] = TaskItem(
@@ -101,6 +107,7 @@ def merge_items(
                 badge=session.badge,
                 message=message,
                 message_is_error=is_error,
+                conflict=conflicts.get(session.id, ""),
             )
     return items
 

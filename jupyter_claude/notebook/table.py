@@ -1,4 +1,5 @@
-"""``TaskTable``: the notebook widget that lists tasks with a live session badge and Run/Stop/Attach/Log.
+"""``TaskTable``: the notebook widget that lists tasks with a live session badge and Run/Stop/Attach/Log/Diff,
+and a ⚠ on tasks whose branches would conflict.
 
 It calls :class:`~jupyter_claude.core.manager.ClaudeSessions` directly, in the kernel, so it agrees with
 the CLI, the Jupyter server and JupyterLab because tmux is the one source of truth.
@@ -38,6 +39,7 @@ from .html import WARN_COLOUR, error_div, error_text, escape
 from .items import COLUMNS, NO_STATUS, STATE_FILTERS, TaskItem, merge_items, passes, sort_key
 from .logpanel import LogPanel
 from .refresher import REFRESHER, Refresher
+from .review import ConflictWatch, DiffPanel
 from .row import TaskRow, _SharedLook
 
 logger = logging.getLogger(__name__)
@@ -129,6 +131,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         # The viewer's parts, by the names the table has always given them.
         self.log_title, self.log_html = self.log_panel.title_html, self.log_panel.text_html
         self.log_close_button = self.log_panel.close_button
+        self.diff_panel = DiffPanel(lambda: self.diff_panel.show(None, ""))
+        self._review = ConflictWatch()
         super().__init__(
             [
                 widgets.HBox([self.status_dropdown, self.state_dropdown, self.refresh_button]),
@@ -146,6 +150,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 ),
                 self.pager,
                 self.log_panel,
+                self.diff_panel,
             ],
             **kwargs,
         )
@@ -217,6 +222,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
             if listing is not None:
                 self._sessions = list(listing)
                 self._tmux_error = ""
+                self._review.update(self.sessions, self._sessions)
             elif error is not None:
                 self._tmux_error = error_text(error)
             self._apply()
@@ -255,6 +261,10 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
     def show_log(self, task_id: str) -> None:
         """Open the log viewer on ``task_id`` (it refreshes while open)."""
         self._act("log", task_id)
+
+    def show_diff(self, task_id: str) -> None:
+        """What the Diff button does: the task's changes below the table."""
+        self._act("diff", task_id)
 
     def close_log(self) -> None:
         """Close the log viewer."""
@@ -301,6 +311,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 self._set_message(task_id, message, False, None, stop=True)
             elif action == "attach":
                 self._set_message(task_id, _terminal_text(self.sessions.attach(task_id)), False)
+            elif action == "diff":
+                self.diff_panel.show(self.sessions, task_id)
             elif action == "log":
                 self.sessions.log_path(task_id)  # validates the id
                 if self.log_task == task_id:
@@ -355,7 +367,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         """Merge tasks and sessions; rebuild the page if the set or order of rows changed, else
         rebind only the rows whose data changed."""
         prefix = self.sessions.session_prefix
-        items = merge_items(self._tasks, self._sessions, self._messages, prefix)
+        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._review.notes())
         changed = {key for key, item in items.items() if self._items.get(key) != item}
         membership_changed = items.keys() != self._items.keys()
         self._items = items

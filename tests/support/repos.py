@@ -60,7 +60,7 @@ class Repo:
 
     def __init__(self, parent: Path, files: dict[str, str | bytes | None] | None = None) -> None:
         self.root = parent / "repo"
-        self.root.mkdir(parents=True)
+        self.root.mkdir(parents=True, exist_ok=True)
         run(self.root, "init", "-q", "-b", "main")
         for key, value in (("user.name", "Ada Tester"), ("user.email", "ada@example.org")):
             run(self.root, "config", key, value)
