@@ -42,11 +42,8 @@ class Conflict:
 
     tasks: tuple[str, str]
     files: tuple[str, ...]
-
-    @property
-    def with_base(self) -> bool:
-        """True when the second side is the base, not another task."""
-        return self.tasks[1] == BASE
+    #: True when the second side is the base (shown as :data:`BASE`), not another task.
+    with_base: bool = False
 
     def to_json(self) -> dict[str, Any]:
         """``{"tasks": [a, b], "files": [...], "base": bool}``."""
@@ -174,11 +171,14 @@ def _merge_one(repo: Path, a: str, b: str) -> MergeResult:
 def check_conflicts(root_dir: str | Path, cache: ConflictCache) -> ConflictReport:
     """Every conflict between live task branches, and between each of them and the base."""
     checked_at = iso(time.time())
-    repo = repository_root(Path(root_dir).expanduser())
-    if repo is None:
+    try:
+        entries = worktree_entries(Path(root_dir).expanduser())  # the one git call when all is known
+    except (GitError, OSError):
+        entries = []
+    if not entries:
         return ConflictReport((), checked_at)
-    entries = worktree_entries(repo)
-    main = entries[0] if entries else None
+    main = entries[0]
+    repo = Path(main.path)
     live = {
         entry.task_id: entry.head
         for entry in entries[1:]
@@ -186,24 +186,26 @@ def check_conflicts(root_dir: str | Path, cache: ConflictCache) -> ConflictRepor
     }
     ids = sorted(live, key=natural_key)
     pairs = [(a, b) for index, a in enumerate(ids) for b in ids[index + 1 :]]
-    base_commit = main.head if main is not None and not main.bare else None
+    commit_pairs = [(str(live[a]), str(live[b])) for a, b in pairs]
+    base_commit = main.head if not main.bare else None
     if base_commit:
         pairs += [(task_id, BASE) for task_id in ids]
-    commits = {**{task_id: str(live[task_id]) for task_id in ids}, BASE: base_commit or ""}
-    results = cache.merge_all(repo, [(commits[a], commits[b]) for a, b in pairs])
+        commit_pairs += [(str(live[task_id]), base_commit) for task_id in ids]
+    results = cache.merge_all(repo, commit_pairs)
     conflicts = []
     errors = []
-    for (a, b), files in zip(pairs, results):
+    for index, ((a, b), files) in enumerate(zip(pairs, results)):
+        with_base = index >= len(pairs) - (len(ids) if base_commit else 0)
         if files is None:
             errors.append(f"{a} ↔ {b}: git cannot merge them (no common history?)")
         elif files:
-            conflicts.append(Conflict((a, b), tuple(sorted(files))))
+            conflicts.append(Conflict((a, b), tuple(sorted(files)), with_base))
     return ConflictReport(
         tuple(conflicts),
         checked_at,
-        base_branch=(main.branch or "HEAD") if main is not None else None,
+        base_branch=main.branch or "HEAD",
         base_commit=base_commit,
-        tasks={task_id: commits[task_id] for task_id in ids},
+        tasks={task_id: str(live[task_id]) for task_id in ids},
         errors=tuple(errors),
     )
 

@@ -22,7 +22,7 @@ from pathlib import Path
 from typing import Any
 
 from .errors import InvalidSetting, WorktreeNotFound
-from .git import BRANCH_PREFIX, GitError, WorktreeEntry, git, repository_root, run_git, worktree_entries
+from .git import BRANCH_PREFIX, GitError, WorktreeEntry, git, run_git, worktree_entries
 from .ids import validate_task_id
 
 #: Words for git's status letters.
@@ -151,54 +151,81 @@ class TaskWorktree:
 def find_worktree(root_dir: str | Path, task_id: str) -> TaskWorktree:
     """The task's worktree, or :class:`WorktreeNotFound` with the reason (one ``git worktree list``)."""
     validate_task_id(task_id)
-    repo = repository_root(Path(root_dir).expanduser())
-    if repo is None:
+    try:
+        entries = worktree_entries(Path(root_dir).expanduser())
+    except (GitError, OSError):
+        entries = []
+    if not entries:
         raise WorktreeNotFound(f"{root_dir} is not in a git repository: task {task_id} has no worktree")
-    entries = worktree_entries(repo)
     branch = BRANCH_PREFIX + task_id
     task = next((e for e in entries if e.branch == branch and not e.prunable), None)
-    if task is None or not entries or not Path(task.path).is_dir():
+    if task is None or not Path(task.path).is_dir():
         raise WorktreeNotFound(
             f"task {task_id} has no worktree (no worktree has branch {branch} checked out): it was not "
             "started by the built-in workflow (tw-start or a custom command), or its worktree was removed"
         )
-    return TaskWorktree(repo=repo, main=entries[0], task=task, task_id=task_id)
+    return TaskWorktree(repo=Path(entries[0].path), main=entries[0], task=task, task_id=task_id)
 
 
 def task_diff(root_dir: str | Path, task_id: str, base: str = "HEAD", max_bytes: int = 1 << 20) -> TaskDiff:
     """The task's committed changes against the merge base with ``base``, and its uncommitted work."""
     where = find_worktree(root_dir, task_id)
     repo, ref = where.repo, where.ref
-    with ThreadPoolExecutor(max_workers=4) as pool:
-        counts = pool.submit(git, "rev-list", "--left-right", "--count", f"{base}...{ref}", cwd=repo)
-        merge_base = pool.submit(_merge_base, repo, base, ref)
-        log = pool.submit(commits_between, repo, base, ref)
+    with ThreadPoolExecutor(max_workers=3) as pool:
+        history = pool.submit(branch_history, repo, base, ref)
         changes = pool.submit(diff_with_patch, repo, [f"{base}...{ref}"], max_bytes)
         uncommitted = pool.submit(uncommitted_changes, where.task.path)
         try:
-            behind, ahead = (int(part) for part in counts.result().split())
+            commit_list, behind, merge_base = history.result()
         except GitError as error:
             raise InvalidSetting(f"the base {base!r} is not a commit in {repo}: {error}") from None
         files, patch, truncated = changes.result()
-        commit_list, commits_truncated = log.result()
         dirty, dirty_truncated = uncommitted.result()
     return TaskDiff(
         task_id=task_id,
         base=where.base_name(base),
         branch=where.branch,
         worktree=where.task.path,
-        merge_base=merge_base.result(),
+        merge_base=merge_base,
         head=where.task.head,
-        ahead=ahead,
+        ahead=len(commit_list),
         behind=behind,
-        commits=tuple(commit_list),
+        commits=tuple(commit_list[:MAX_COMMITS]),
         files=tuple(files),
         uncommitted=tuple(dirty),
         patch=patch,
         truncated=truncated,
-        commits_truncated=commits_truncated,
+        commits_truncated=len(commit_list) > MAX_COMMITS,
         uncommitted_truncated=dirty_truncated,
     )
+
+
+def branch_history(repo: Path, base: str, ref: str) -> tuple[list[Commit], int, str | None]:
+    """From ONE ``git log --left-right --boundary BASE...REF``: the branch's commits that the base
+    has not (newest first), how many commits the base has that the branch has not, and their
+    merge base."""
+    out = git(
+        "log",
+        "--left-right",
+        "--boundary",
+        "--format=%m%H%x1f%s%x1f%an%x1f%aI%x1e",
+        f"{base}...{ref}",
+        cwd=repo,
+    )
+    commits: list[Commit] = []
+    behind, merge_base = 0, None
+    for record in out.split("\x1e"):
+        record = record.strip("\n")
+        side, parts = record[:1], record[1:].split("\x1f")
+        if len(parts) != 4:
+            continue
+        if side == ">":
+            commits.append(Commit(*parts))
+        elif side == "<":
+            behind += 1
+        elif side == "-" and merge_base is None:
+            merge_base = parts[0]
+    return commits, behind, merge_base
 
 
 def commits_between(repo: Path, since: str, until: str) -> tuple[list[Commit], bool]:
@@ -276,11 +303,20 @@ def parse_raw_numstat(data: bytes) -> list[FileChange]:
 
 def uncommitted_changes(worktree: str | Path) -> tuple[list[FileChange], bool]:
     """What the worktree holds that its HEAD does not: staged and unstaged changes to tracked
-    files (against HEAD), then untracked files (not ignored) with their line counts."""
-    tracked = diff_stat(worktree, ["HEAD"])
-    out = run_git("ls-files", "--others", "--exclude-standard", "-z", cwd=worktree).stdout
-    untracked = [path.decode("utf-8", "replace") for path in out.split(b"\0") if path]
-    changes = tracked + [_untracked(Path(worktree), path) for path in untracked[: MAX_UNCOMMITTED + 1]]
+    files (against HEAD, with line counts: a second git call, made only when there are any), then
+    untracked files (not ignored) with their line counts."""
+    out = run_git("status", "--porcelain=v2", "-z", "--untracked-files=all", cwd=worktree).stdout
+    tokens = iter(out.split(b"\0"))
+    tracked, untracked = False, []
+    for token in tokens:
+        if token.startswith(b"? "):
+            untracked.append(token[2:].decode("utf-8", "replace"))
+        elif token[:2] in (b"1 ", b"2 ", b"u "):
+            tracked = True
+            if token.startswith(b"2 "):
+                next(tokens, None)  # a rename's original path
+    changes = diff_stat(worktree, ["HEAD"]) if tracked else []
+    changes += [_untracked(Path(worktree), path) for path in untracked[: MAX_UNCOMMITTED + 1]]
     return changes[:MAX_UNCOMMITTED], len(changes) > MAX_UNCOMMITTED
 
 
