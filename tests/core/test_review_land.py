@@ -313,3 +313,25 @@ def test_cleanup_keeps_a_worktree_with_new_files(repo: Repo, sessions: ClaudeSes
     assert landing.cleanup["stopped"] and not landing.cleanup["worktree_removed"]
     assert worktree.is_dir() and (worktree / "scratch.txt").exists()
     assert repo.git("branch", "--list", "--format=%(refname:short)", "task/42").strip() == "task/42"
+
+
+def test_the_same_file_in_different_places_lands_cleanly(repo: Repo, sessions: ClaudeSessions) -> None:
+    repo.task("42", {"f.txt": line(9, "nine-task")})
+    repo.commit(repo.root, {"f.txt": line(2, "two-main")}, "main edits another place")
+    sessions.land("42", strategy="squash")
+    clean(repo)
+    assert (repo.root / "f.txt").read_text() == line(2, "two-main").replace("9\n", "nine-task\n")
+
+
+def test_a_rename_lands_with_the_edits_made_meanwhile(repo: Repo, sessions: ClaudeSessions) -> None:
+    worktree = repo.task("42")
+    repo.git("mv", "other.txt", "renamed.txt", cwd=worktree)
+    repo.git("commit", "-q", "-m", "rename", cwd=worktree)
+    repo.commit(repo.root, {"other.txt": "alpha\nbeta\ngamma\ndelta\n"}, "main edits the old name")
+    landing = sessions.land("42", strategy="rebase")
+    clean(repo)
+    assert not (repo.root / "other.txt").exists()
+    assert (repo.root / "renamed.txt").read_text() == "alpha\nbeta\ngamma\ndelta\n"
+    assert [(f.path, f.status, f.old_path) for f in landing.files] == [
+        ("renamed.txt", "renamed", "other.txt")
+    ]
