@@ -15,9 +15,8 @@ from __future__ import annotations
 
 import os
 import subprocess
-from collections.abc import Iterable
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -101,7 +100,6 @@ class TaskDiff:
     truncated: bool = False
     uncommitted_truncated: bool = False
     commits_truncated: bool = False
-    extra: dict[str, Any] = field(default_factory=dict, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The shape of ``GET claude/{id}/diff``."""
@@ -446,8 +444,3 @@ def _untracked(worktree: Path, path: str) -> FileChange:
         return FileChange(path, "untracked", lines + (last != b"\n"), 0)
     except OSError:
         return FileChange(path, "untracked", None, None)
-
-
-def paths_of(changes: Iterable[FileChange]) -> list[str]:
-    """The paths of some changes (a rename's old path too)."""
-    return [name for change in changes for name in (change.path, change.old_path) if name]

@@ -25,6 +25,7 @@ which refuses a branch that is not fully merged. A cleanup step that fails is re
 from __future__ import annotations
 
 import dataclasses
+import os
 import shutil
 import tempfile
 from collections.abc import Callable
@@ -33,7 +34,7 @@ from pathlib import Path
 from typing import Any
 
 from .conflicts import merge_tree
-from .diff import Commit, FileChange, TaskWorktree, commits_between, diff_stat, find_worktree, paths_of
+from .diff import Commit, FileChange, TaskWorktree, commits_between, diff_stat, find_worktree
 from .errors import ClaudeSessionsError, InvalidSetting, LandRefused
 from .git import GitError, git, run_git
 
@@ -128,9 +129,16 @@ def land(
                 "commit-tree", tree, *_commit_args(strategy, where, before, tip, landed, title), cwd=repo
             )
             new = new.strip()
+        _refuse_files_in_the_way(repo, before, new)
         git("merge", "-q", "--ff-only", "--no-stat", new, cwd=repo)
     except Exception as error:
-        saved.restore()
+        try:
+            saved.restore()
+        except Exception as problem:
+            raise LandRefused(
+                f"landing failed ({error}), and putting task {task_id}'s worktree back failed too "
+                f"({problem}): check {worktree}"
+            ) from None
         if isinstance(error, LandRefused) or not isinstance(error, ClaudeSessionsError):
             raise
         raise LandRefused(f"landing failed and nothing was changed: {error}") from None
@@ -212,6 +220,21 @@ def _status(checkout: str, untracked: bool) -> list[str]:
             if "R" in token[:2] or "C" in token[:2]:
                 next(tokens, None)  # the old path of a staged rename
     return paths
+
+
+def _refuse_files_in_the_way(repo: Path, before: str, new: str) -> None:
+    """Refuse when files the landing adds already exist, untracked, in the main checkout."""
+    out = run_git(
+        "diff", "--name-only", "-z", "--no-renames", "--diff-filter=A", before, new, cwd=repo
+    ).stdout
+    added = [path.decode("utf-8", "replace") for path in out.split(b"\0") if path]
+    in_the_way = [path for path in added if os.path.lexists(repo / path)]
+    if in_the_way:
+        raise LandRefused(
+            f"the main checkout has untracked files where the task adds files ({_names(in_the_way)}): "
+            "move them away first",
+            in_the_way,
+        )
 
 
 def _snapshot_commit(worktree: str, message: str) -> str:
@@ -324,4 +347,4 @@ def _names(paths: list[str] | tuple[str, ...]) -> str:
     return shown + (f" and {len(paths) - SHOWN_PATHS} more" if len(paths) > SHOWN_PATHS else "")
 
 
-__all__ = ["STRATEGIES", "LandRefused", "Landing", "land", "paths_of"]
+__all__ = ["STRATEGIES", "LandRefused", "Landing", "land"]

@@ -147,7 +147,8 @@ def test_untracked_files_in_the_main_checkout_do_not_block_unless_in_the_way(
 ) -> None:
     repo.task("42", {"new.txt": "from the task\n"})
     write(repo.root, {"scratch.txt": "mine\n", "new.txt": "mine too\n"})
-    refused(sessions, repo, "42", "untracked working tree files would be overwritten")
+    error = refused(sessions, repo, "42", r"untracked files where the task adds files \(new\.txt\)")
+    assert error.paths == ["new.txt"]
     (repo.root / "new.txt").unlink()
     sessions.land("42")
     assert (repo.root / "scratch.txt").read_text() == "mine\n"
@@ -194,7 +195,7 @@ def test_uncommitted_work_that_would_conflict_is_refused_uncommitted(
 
 
 def test_a_failure_after_committing_puts_everything_back(repo: Repo, sessions: ClaudeSessions) -> None:
-    """The fast-forward fails (an untracked file is in its way) after the worktree's work was
+    """The landing fails (an untracked file is in the way) after the worktree's work was
     committed: the commit is undone, the index and files are as they were."""
     worktree = repo.task("42", {"f.txt": line(2, "two")})
     write(worktree, {"README.md": "# half staged\n"})
@@ -202,7 +203,7 @@ def test_a_failure_after_committing_puts_everything_back(repo: Repo, sessions: C
     write(worktree, {"README.md": "# and more\n", "in-the-way.txt": "task\n"})
     write(repo.root, {"in-the-way.txt": "main's own untracked file\n"})
     refused(
-        sessions, repo, "42", "landing failed and nothing was changed", commit_uncommitted=True, message="m"
+        sessions, repo, "42", r"untracked files .*\(in-the-way\.txt\)", commit_uncommitted=True, message="m"
     )
 
 
