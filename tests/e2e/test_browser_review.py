@@ -233,3 +233,24 @@ def test_land_from_the_dialog_and_a_refusal(lab_server: LabServer, browser_page:
     expect(refusal).to_be_visible()
     assert repo.state() == before
     screenshot(page, "review-land-refused")
+
+
+def test_changes_open_from_the_log_tab_and_the_palette(lab_server: LabServer, browser_page: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser_page
+    open_sidebar(page, lab_server.lab_url())
+    row(page, "b").locator("button[data-action='log']").click()
+    log = page.locator("#jp-claude-log-b")
+    expect(log).to_be_visible()
+    log.locator(".jp-Toolbar .jp-ToolbarButtonComponent", has_text="Changes of b").click()
+    expect(page.locator("#jp-claude-changes-b .jp-ClaudeChanges-summary")).to_contain_text("task/b → main")
+
+    page.keyboard.press("Control+Shift+C")
+    page.locator(".lm-CommandPalette-input:visible").fill("Claude: Show changes")
+    page.locator(".lm-CommandPalette-item:visible", has_text="Claude: Show changes").first.click()
+    dialog = page.locator(".jp-Dialog")
+    dialog.locator("input").fill("42")
+    dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
+    expect(page.locator("#jp-claude-changes-42 .jp-ClaudeChanges-summary")).to_contain_text("task/42 → main")
+    expect(page.locator("#jp-claude-changes-42")).to_be_visible()
