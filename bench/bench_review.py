@@ -77,6 +77,18 @@ def median_ms(action: Callable[[], object], repeat: int) -> float:
     return statistics.median(samples)
 
 
+def interleaved_ms(actions: list[Callable[[], object]], repeat: int) -> list[float]:
+    """Median wall time of each action in milliseconds, the actions taking turns in every round
+    (so that a change of machine load hits all of them alike)."""
+    samples: list[list[float]] = [[] for _ in actions]
+    for _ in range(repeat):
+        for action, times in zip(actions, samples):
+            started = time.perf_counter()
+            action()
+            times.append((time.perf_counter() - started) * 1000)
+    return [statistics.median(times) for times in samples]
+
+
 def progress(text: str) -> None:
     """Say what is being measured (stderr)."""
     print(f"bench_review: {text}", file=sys.stderr, flush=True)
@@ -206,29 +218,43 @@ def main() -> int:
         a, b = pairs[0]
 
         progress(f"conflicts, cold ({len(pairs)} pairs)")
-        cold = median_ms(lambda: check_conflicts(repo, ConflictCache()), 5)
-        one_stdin = median_ms(lambda: git(repo, "merge-tree", "--stdin", "-z", "--name-only", stdin=stdin), 5)
+        cold, one_stdin = interleaved_ms(
+            [
+                lambda: check_conflicts(repo, ConflictCache()),
+                lambda: git(repo, "merge-tree", "--stdin", "-z", "--name-only", stdin=stdin),
+            ],
+            7,
+        )
         per_pair = median_ms(
             lambda: [git(repo, "merge-tree", "--write-tree", "--name-only", x, y) for x, y in pairs], 3
         )
 
-        progress("conflicts, warm")
-        sessions.conflicts()
-        warm = median_ms(sessions.conflicts, options.repeat)
-        one_merge = median_ms(
-            lambda: git(repo, "merge-tree", "--write-tree", "--name-only", a, b), options.repeat
-        )
-        listing = median_ms(lambda: git(repo, "worktree", "list", "--porcelain"), options.repeat)
-
         progress("starting a jupyter server on the repository")
         server = Server(repo, workdir)
         server.get("claude/conflicts")
-        warm_http = median_ms(lambda: server.get("claude/conflicts"), options.repeat)  # type: ignore[union-attr]
+        sessions.conflicts()
+        http = server
+
+        progress("conflicts, warm")
+        warm, warm_http, listing, one_merge = interleaved_ms(
+            [
+                sessions.conflicts,
+                lambda: http.get("claude/conflicts"),
+                lambda: git(repo, "worktree", "list", "--porcelain"),
+                lambda: git(repo, "merge-tree", "--write-tree", "--name-only", a, b),
+            ],
+            options.repeat,
+        )
 
         progress("diff of a 5,000-line change")
-        raw_diff = median_ms(lambda: git(repo, "diff", "HEAD...refs/heads/task/big"), options.repeat)
-        ours_diff = median_ms(lambda: json.dumps(sessions.diff("big").to_json()), options.repeat)
-        http_diff = median_ms(lambda: server.get("claude/big/diff"), options.repeat)  # type: ignore[union-attr]
+        ours_diff, http_diff, raw_diff = interleaved_ms(
+            [
+                lambda: json.dumps(sessions.diff("big").to_json()),
+                lambda: http.get("claude/big/diff"),
+                lambda: git(repo, "diff", "HEAD...refs/heads/task/big"),
+            ],
+            options.repeat,
+        )
         size = len(server.get("claude/big/diff"))
 
         conflicts = len(report.conflicts)

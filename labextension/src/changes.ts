@@ -47,7 +47,7 @@ export class ClaudeChangesView extends Widget {
   constructor(
     readonly taskId: string,
     private readonly model: ClaudeModel,
-    private readonly languages: IEditorLanguageRegistry | null = null
+    private readonly languages: Promise<IEditorLanguageRegistry | null> = Promise.resolve(null)
   ) {
     super();
     this.addClass('jp-ClaudeChanges');
@@ -259,10 +259,11 @@ export class ClaudeChangesView extends Widget {
       jupyterTheme,
       syntaxHighlighting(jupyterHighlightStyle)
     ];
-    const found = this.languages?.findByFileName(path.split('/').pop() ?? path);
-    if (found && this.languages) {
+    const languages = await this.languages.catch(() => null);
+    const found = languages?.findByFileName(path.split('/').pop() ?? path);
+    if (found && languages) {
       try {
-        const language = await this.languages.getLanguage(found);
+        const language = await languages.getLanguage(found);
         if (language?.support) {
           extensions.push(language.support);
         }
@@ -300,7 +301,7 @@ export class ClaudeChangesView extends Widget {
 export function createChangesWidget(
   id: string,
   model: ClaudeModel,
-  languages: IEditorLanguageRegistry | null
+  languages: Promise<IEditorLanguageRegistry | null>
 ): MainAreaWidget<ClaudeChangesView> {
   const content = new ClaudeChangesView(id, model, languages);
   const widget = new MainAreaWidget({ content });

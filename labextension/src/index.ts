@@ -58,8 +58,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ILayoutRestorer,
     ILabShell,
-    IThemeManager,
-    IEditorLanguageRegistry
+    IThemeManager
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -68,8 +67,7 @@ const plugin: JupyterFrontEndPlugin<void> = {
     fileBrowserFactory: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     labShell: ILabShell | null,
-    themeManager: IThemeManager | null,
-    languages: IEditorLanguageRegistry | null
+    themeManager: IThemeManager | null
   ) => {
     const config: IConfig = { confirmStop: true, refreshInterval: 60, scrollback: 10000 };
     const model = new ClaudeModel(new ClaudeAPI(app.serviceManager.serverSettings));
@@ -109,6 +107,8 @@ const plugin: JupyterFrontEndPlugin<void> = {
         app.shell.activateById(existing.id);
         return existing.content;
       }
+      // Looked up when first needed, so the plugin does not wait for the editor's plugins.
+      const languages = app.resolveOptionalService(IEditorLanguageRegistry);
       const widget = createChangesWidget(id, model, languages);
       void changesTracker.add(widget);
       app.shell.add(widget, labShell ? 'main' : 'right');
