@@ -80,9 +80,9 @@ export class ClaudeChangesView extends Widget {
   /** Read the task's diff again and redraw. */
   async reload(): Promise<void> {
     this._setStatus('loading', 'Loading…');
+    this._seen = this._sessionKey();
     try {
       this._diff = await this.model.api.diff(this.taskId);
-      this._seen = this._sessionKey();
       this._setStatus('ready', '');
       this._render();
     } catch (error) {
@@ -125,9 +125,9 @@ export class ClaudeChangesView extends Widget {
     }
   }
 
-  /** The task's session moved on (a commit, another worktree): read the diff again. */
+  /** The task's session moved on (a commit, a new worktree): read the diff again. */
   private _onModelChanged(): void {
-    if (this._loaded && this._diff !== null && this._sessionKey() !== this._seen) {
+    if (this._loaded && this._sessionKey() !== this._seen) {
       void this.reload();
     } else {
       this._renderConflicts();
