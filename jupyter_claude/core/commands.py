@@ -20,6 +20,7 @@ from . import vocabulary
 from .interaction import WaitTimeout
 from .manager import ClaudeSessions
 from .permissions import NotPending
+from .review import conflict_lines, diff_lines, land_lines, strategy_of
 from .session import Session
 from .terminal import TerminalResult
 
@@ -136,6 +137,25 @@ COMMANDS: tuple[Command, ...] = (
             Argument(("ids",), nargs="+", help="task ids"),
             Argument(("--until",), "waiting, idle, exited, stopped, limited, any (default), or a list a,b"),
             Argument(("--timeout",), "give up after this many seconds", "seconds"),
+        ),
+    ),
+    Command(
+        "diff",
+        "a task's changes: commits, files and patch against its base, and its uncommitted work",
+        (ID, Argument(("--stat",), "commits and files with line counts, no patch", "flag")),
+    ),
+    Command("conflicts", "live tasks whose branches would conflict (with each other or the base)"),
+    Command(
+        "land",
+        "merge a task's branch into the main checkout's branch; refused (nothing changed) on a "
+        "conflict, a dirty checkout or uncommitted work",
+        (
+            ID,
+            Argument(("--squash",), "land as one commit", "flag"),
+            Argument(("--rebase",), "replay the task's commits on top, then fast-forward", "flag"),
+            Argument(("--cleanup",), "then stop the session, remove the worktree, delete the branch", "flag"),
+            Argument(("--commit-uncommitted",), "first commit the worktree's uncommitted work there", "flag"),
+            Argument(("-m", "--message"), "the message of that commit"),
         ),
     ),
     Command(
@@ -360,6 +380,25 @@ def _wait(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
     return Outcome("wait", data, table=table, notes=notes, value=reached, code=code)
 
 
+def _diff(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    diff = sessions.diff(args.id)
+    data = diff.to_json()
+    if args.stat:
+        del data["patch"]
+    return Outcome("diff", data, diff_lines(diff), value=diff)
+
+
+def _conflicts(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    report = sessions.conflicts()
+    return Outcome("conflicts", report.to_json(), conflict_lines(report), value=report)
+
+
+def _land(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    strategy = strategy_of(args.squash, args.rebase, args.commit_uncommitted, args.message)
+    landing = sessions.land(args.id, strategy, args.cleanup, args.commit_uncommitted, args.message)
+    return Outcome("land", landing.to_json(), land_lines(landing), value=landing)
+
+
 #: How each command runs.
 RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "start": _start,
@@ -374,6 +413,9 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "deny": _answer,
     "send": _send,
     "wait": _wait,
+    "diff": _diff,
+    "conflicts": _conflicts,
+    "land": _land,
 }
 
 

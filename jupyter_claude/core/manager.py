@@ -15,6 +15,7 @@ import dataclasses
 import os
 import shutil
 import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -24,20 +25,20 @@ from traitlets.config import Config
 
 from . import interaction, logs, permissions
 from .config import encode_pane_settings, load_jupyter_config
-from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, SessionNotFound, TmuxError
+from .conflicts import ConflictCache, ConflictReport, check_conflicts
+from .diff import FileVersions, TaskDiff, file_versions, task_diff
+from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, LandRefused, SessionNotFound, TmuxError
 from .ids import validate_task_id
+from .land import Landing, land
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .permissions import PendingRequest
-from .session import Session, pair_tasks_with_sessions
+from .session import Session, overview
 from .settings import SessionSettings
-from .spawn import Argv, Launch, iso, restart_pipe_commands
+from .spawn import Argv, Launch, iso, resolve_cwd, restart_pipe_commands
 from .tasks import TaskFiles, TaskIndex
 from .terminal import TerminalResult, open_terminal
 from .tmux import TmuxServer, exact_pane, exact_session, is_missing_session, is_no_server
-
-#: Longest ``cwd`` a caller may ask for (Linux's PATH_MAX).
-MAX_PATH_LENGTH = 4096
 
 #: The settings the built-in workflow needs inside the pane (see :func:`.config.encode_pane_settings`).
 PANE_SETTINGS = (
@@ -67,6 +68,9 @@ class ClaudeSessions(SessionSettings):
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
         self._sizes: dict[str, tuple[int | None, int | None]] = {}
+        #: merge-tree results by commit ids (conflicts), and one land at a time.
+        self._conflict_cache = ConflictCache()
+        self._land_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -396,36 +400,66 @@ class ClaudeSessions(SessionSettings):
         (or when it fails) the tasks are still listed, their sessions unknown (``session`` None)
         and ``sessions_error`` says why.
         """
-        index = self.tasks()
         sessions_error: dict[str, str] | None = None
         try:
             sessions = self.list()
         except ClaudeSessionsError as error:
             sessions, sessions_error = [], {"error": error.code, "reason": str(error)}
-        rows: builtins.list[dict[str, Any]] = []
-        for task, session in pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix):
-            if task is not None:
-                shown = session.to_json() if session and sessions_error is None else None
-                rows.append({**task.to_json(), "session": shown})
-            elif session is not None:
-                rows.append(
-                    {
-                        "id": session.id,
-                        "title": session.id,
-                        "status": None,
-                        "priority": None,
-                        "path": None,
-                        "metadata": {},
-                        "valid": True,
-                        "invalid_reason": None,
-                        "version": None,
-                        "session": session.to_json(),
-                    }
+        return overview(self.tasks(), sessions, self.session_prefix, sessions_error)
+
+    # -- review: a task's changes, conflicts between tasks, landing -----------------------------
+
+    def diff(self, task_id: str) -> TaskDiff:
+        """The task branch's commits, files and patch against its base (``worktree_base``), and
+        what its worktree holds uncommitted; ``WorktreeNotFound`` for a task without a worktree."""
+        return task_diff(self.root_dir, task_id, self.worktree_base, self.diff_max_bytes)
+
+    def diff_file(self, task_id: str, path: str, old_path: str | None = None) -> FileVersions:
+        """One changed file at the merge base and on the task branch (a side-by-side view)."""
+        return file_versions(self.root_dir, task_id, path, old_path, self.worktree_base, self.diff_max_bytes)
+
+    def conflicts(self) -> ConflictReport:
+        """Conflicts between every pair of live task branches, and each against the base (merged
+        in memory; results kept by commit ids, so a repeated check costs one git call)."""
+        return check_conflicts(self.root_dir, self._conflict_cache)
+
+    def land(
+        self,
+        task_id: str,
+        strategy: str = "merge",
+        cleanup: bool = False,
+        commit_uncommitted: bool = False,
+        message: str | None = None,
+    ) -> Landing:
+        """Merge the task's branch into the branch the main checkout is on ("merge", "squash" or
+        "rebase"), or refuse (``LandRefused``) and change nothing; ``cleanup`` then stops the
+        session, removes the worktree and deletes the branch."""
+        task = self.tasks().get(validate_task_id(task_id))
+        with self._land_lock:
+            try:
+                landing = land(
+                    self.root_dir,
+                    task_id,
+                    strategy,
+                    cleanup=cleanup,
+                    commit_uncommitted=commit_uncommitted,
+                    message=message,
+                    title=task.title if task is not None else None,
+                    stop=self.stop,
                 )
-        overview: dict[str, Any] = {"tasks": rows, "problems": [p.to_json() for p in index.problems]}
-        if sessions_error is not None:
-            overview["sessions_error"] = sessions_error
-        return overview
+            except LandRefused as refused:
+                self.log.info("jupyter-claude: land %s (%s) refused: %s", task_id, strategy, refused)
+                raise
+        self.log.info(
+            "jupyter-claude: landed %s into %s (%s): %s -> %s, cleanup %s",
+            task_id,
+            landing.target,
+            strategy,
+            landing.previous[:12],
+            landing.commit[:12],
+            landing.cleanup,
+        )
+        return landing
 
     # -- building blocks --------------------------------------------------------------------
 
@@ -455,27 +489,4 @@ class ClaudeSessions(SessionSettings):
     def resolve_cwd(self, cwd: str | None) -> str:
         """An existing directory inside ``root_dir`` to start in; relative paths are taken from
         ``root_dir``. Every front end goes through here, so none can start outside the root."""
-        root = Path(self.root_dir).expanduser().resolve()
-        directory = root
-        if cwd:
-            if not isinstance(cwd, str):
-                raise InvalidSetting("cwd must be a string")
-            shown = repr(cwd[:80] + ("…" if len(cwd) > 80 else ""))
-            if len(cwd) > MAX_PATH_LENGTH:
-                raise InvalidSetting(f"cwd {shown} is longer than {MAX_PATH_LENGTH} characters")
-            if "\x00" in cwd:
-                raise InvalidSetting(f"cwd {shown} contains a NUL character")
-            try:
-                cwd.encode("utf-8")
-                directory = (root / cwd).resolve()
-            except (UnicodeEncodeError, OSError, ValueError, RuntimeError) as error:
-                raise InvalidSetting(f"cwd {shown} is not a usable path: {error}") from None
-            if not directory.is_relative_to(root):
-                raise InvalidSetting(f"cwd {shown} is outside the root directory {str(root)!r}")
-        try:
-            is_directory = directory.is_dir()
-        except OSError:
-            is_directory = False
-        if not is_directory:
-            raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
-        return str(directory)
+        return resolve_cwd(self.root_dir, cwd)

@@ -134,6 +134,13 @@ class SessionSettings(LoggingConfigurable):
         claude/{id}/input, `jupyter claude send`, `%claude send`).""",
     ).tag(config=True)
 
+    diff_max_bytes = Int(
+        1024 * 1024,
+        help="""Largest patch a task's diff returns (GET claude/{id}/diff, `jupyter claude diff`); a
+        longer one is cut at a line end and marked truncated. Also the largest file the
+        side-by-side view shows.""",
+    ).tag(config=True)
+
     @default("root_dir")
     def _default_root_dir(self) -> str:
         return os.getcwd()

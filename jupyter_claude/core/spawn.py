@@ -16,6 +16,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 
 from . import logpipe, options
+from .errors import InvalidSetting
 from .tmux import escape_format
 
 #: A command as an argument vector (no shell).
@@ -115,3 +116,36 @@ class Launch:
             # respawn with another command keeps no stale agent record.
             values.update(dict.fromkeys(options.AGENT_RECORD, ""))
         return [["set-option", *where, key, value] for key, value in values.items()]
+
+
+#: Longest ``cwd`` a caller may ask for (Linux's PATH_MAX).
+MAX_PATH_LENGTH = 4096
+
+
+def resolve_cwd(root_dir: str, cwd: str | None) -> str:
+    """An existing directory inside ``root_dir`` (``cwd`` taken from there; None or "": the root),
+    or :class:`InvalidSetting` saying why not (outside the root, too long, a NUL, not a folder)."""
+    root = Path(root_dir).expanduser().resolve()
+    directory = root
+    if cwd:
+        if not isinstance(cwd, str):
+            raise InvalidSetting("cwd must be a string")
+        shown = repr(cwd[:80] + ("…" if len(cwd) > 80 else ""))
+        if len(cwd) > MAX_PATH_LENGTH:
+            raise InvalidSetting(f"cwd {shown} is longer than {MAX_PATH_LENGTH} characters")
+        if "\x00" in cwd:
+            raise InvalidSetting(f"cwd {shown} contains a NUL character")
+        try:
+            cwd.encode("utf-8")
+            directory = (root / cwd).resolve()
+        except (UnicodeEncodeError, OSError, ValueError, RuntimeError) as error:
+            raise InvalidSetting(f"cwd {shown} is not a usable path: {error}") from None
+        if not directory.is_relative_to(root):
+            raise InvalidSetting(f"cwd {shown} is outside the root directory {str(root)!r}")
+    try:
+        is_directory = directory.is_dir()
+    except OSError:
+        is_directory = False
+    if not is_directory:
+        raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
+    return str(directory)

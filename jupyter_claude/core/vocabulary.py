@@ -119,6 +119,14 @@ def terminal_sentence(result: Any) -> str:
     return f"no terminal opened: {result.reason}"
 
 
+def terminal_line(result: Any) -> str:
+    """One line about a terminal launch, with the command to attach by hand when none opened."""
+    sentence = terminal_sentence(result)
+    if result.launched or result.focused:
+        return sentence
+    return f"{sentence} — attach by hand: {attach_by_hand(result)}"
+
+
 def attach_by_hand(result: Any) -> str:
     """The command to attach by hand, as one line."""
     command = result.attach_command

@@ -52,6 +52,8 @@ class TaskItem:
     #: The agent's pending permission request: its id, and one line about it ("Bash: rm -rf build").
     request: str = ""
     asks: str = ""
+    #: "⚠ conflicts with …" when the task's branch would conflict, else "".
+    conflict: str = ""
 
     @property
     def live(self) -> bool:
@@ -64,9 +66,12 @@ def merge_items(
     sessions: Sequence[Session],
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
+    conflicts: dict[str, str] | None = None,
 ) -> dict[str, TaskItem]:
-    """Tasks merged with their sessions (sessions without a task file become rows too), by id."""
+    """Tasks merged with their sessions (sessions without a task file become rows too), by id;
+    ``conflicts`` gives the ⚠ line of the tasks in a conflict."""
     items: dict[str, TaskItem] = {}
+    conflicts = conflicts or {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
         if session is None:  # a task whose id fails the gate: it has no session
             assert task is not None
@@ -97,6 +102,7 @@ def merge_items(
             message_is_error=is_error,
             request=_request(session),
             asks=_asks(session),
+            conflict=conflicts.get(session.id, ""),
         )
     return items
 

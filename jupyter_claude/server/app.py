@@ -21,6 +21,7 @@ from traitlets.config import Config
 from traitlets.config.loader import DeferredConfigString
 
 from ..core.manager import ClaudeSessions
+from .conflicts import ConflictsNotifier
 from .events import SessionWatcher
 from .handlers import default_handlers
 from .stream import PaneStreams
@@ -97,6 +98,7 @@ class ClaudeExtension(ExtensionApp):
             claude_sessions=sessions,
             claude_watcher=watcher,
             claude_streams=PaneStreams(sessions, watcher, self.log),
+            claude_conflicts=ConflictsNotifier(sessions, watcher, self.log),
         )
         self.warn_if_exposed(self.serverapp.ip)
 

@@ -205,6 +205,55 @@ class InputHandler(ClaudeAPIHandler):
         self.not_allowed("POST")
 
 
+class DiffHandler(ClaudeAPIHandler):
+    """``GET claude/{id}/diff`` (``?path=P[&old_path=Q]``: one file's two sides)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        """The task branch's commits, files and patch, and its uncommitted work (404: no worktree)."""
+        task_id, path = self.valid_id(raw_id), self.get_query_argument("path", None)
+        if path is None:
+            self.finish((await self.call(self.sessions.diff, task_id)).to_json())
+            return
+        old_path = self.get_query_argument("old_path", None) or None
+        self.finish((await self.call(self.sessions.diff_file, task_id, path, old_path)).to_json())
+
+
+class ConflictsHandler(ClaudeAPIHandler):
+    """``GET claude/conflicts``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Every pair of live task branches (and each against the base) that does not merge cleanly."""
+        self.finish((await self.call(self.sessions.conflicts)).to_json())
+
+
+class LandHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/land``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Merge the task into the main checkout's branch, or 409 with the reason (nothing changed)."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        strategy = self.option(body, "strategy", str, "merge") or "merge"
+        cleanup, commit = self.option(body, "cleanup", bool), self.option(body, "commit_uncommitted", bool)
+        message = self.option(body, "message", str)
+        landing = await self.call(self.sessions.land, task_id, strategy, bool(cleanup), bool(commit), message)
+        if landing.cleanup and landing.cleanup["stopped"]:
+            self.watcher.note(await self.call(self.sessions.status, task_id))
+        self.watcher.poke()
+        self.finish(landing.to_json())
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: landing changes the repository, so it is POST only."""
+        self.not_allowed("POST")
+
+
 #: Anything between ``claude/`` and the verb is taken as the id, so every malformed id (slashes,
 #: dots, percent-encoded bytes) gets the JSON 400, not an HTML 404.
 _ID = r"(.*)"
@@ -212,6 +261,7 @@ _ID = r"(.*)"
 default_handlers: list[tuple[str, type[Any]]] = [
     (r"claude/tasks", TasksHandler),
     (r"claude/sessions", SessionsHandler),
+    (r"claude/conflicts", ConflictsHandler),
     (r"claude/events", EventsWebSocket),
     (rf"claude/{_ID}/status", StatusHandler),
     (rf"claude/{_ID}/start", StartHandler),
@@ -220,5 +270,7 @@ default_handlers: list[tuple[str, type[Any]]] = [
     (rf"claude/{_ID}/log", LogHandler),
     (rf"claude/{_ID}/permission", PermissionHandler),
     (rf"claude/{_ID}/input", InputHandler),
+    (rf"claude/{_ID}/diff", DiffHandler),
+    (rf"claude/{_ID}/land", LandHandler),
     (rf"claude/{_ID}/stream", StreamWebSocket),
 ]

@@ -148,6 +148,107 @@ export interface IStopReply {
   session: ISession;
 }
 
+/** A file a task changed, or left uncommitted (GET claude/{id}/diff). */
+export interface IFileChange {
+  path: string;
+  /** "added", "modified", "deleted", "renamed", "copied", "type changed" or "untracked". */
+  status: string;
+  /** Lines added and deleted; null for a binary file. */
+  added: number | null;
+  deleted: number | null;
+  /** The path before a rename or copy. */
+  old_path: string | null;
+  binary: boolean;
+}
+
+/** A commit of a task branch. */
+export interface ICommit {
+  sha: string;
+  subject: string;
+  author: string;
+  time: string;
+}
+
+/** GET claude/{id}/diff: the task branch against its base, and its uncommitted work. */
+export interface IDiff {
+  id: string;
+  /** The base (the main checkout's branch, or `worktree_base`). */
+  base: string;
+  branch: string;
+  worktree: string;
+  merge_base: string | null;
+  head: string | null;
+  ahead: number;
+  behind: number;
+  /** Newest first. */
+  commits: ICommit[];
+  files: IFileChange[];
+  uncommitted: IFileChange[];
+  /** The unified patch of `files` (binary files named, never dumped), capped. */
+  patch: string;
+  truncated: boolean;
+  commits_truncated: boolean;
+  uncommitted_truncated: boolean;
+}
+
+/** GET claude/{id}/diff?path=…: one file at the merge base and on the task branch. */
+export interface IFileVersions {
+  path: string;
+  old_path: string | null;
+  /** null where the file does not exist (added, deleted), or when binary or too large. */
+  original: string | null;
+  modified: string | null;
+  binary: boolean;
+  too_large: boolean;
+}
+
+/** Two tasks (or a task and "BASE") whose branches would conflict, and where. */
+export interface IConflict {
+  tasks: [string, string];
+  files: string[];
+  /** True when the second side is the base. */
+  base: boolean;
+}
+
+/** GET claude/conflicts, and the `conflicts` message of claude/events. */
+export interface IConflictsReply {
+  conflicts: IConflict[];
+  checked_at: string;
+  /** The branch the main checkout is on (what tasks land into). */
+  base: string | null;
+  base_commit?: string | null;
+  tasks?: Record<string, string>;
+  errors?: string[];
+}
+
+/** The body of POST claude/{id}/land. */
+export interface ILandOptions {
+  strategy?: 'merge' | 'squash' | 'rebase';
+  cleanup?: boolean;
+  commit_uncommitted?: boolean;
+  message?: string;
+}
+
+/** The reply of POST claude/{id}/land. */
+export interface ILandReply {
+  landed: boolean;
+  id: string;
+  strategy: string;
+  branch: string;
+  target: string;
+  previous: string;
+  commit: string;
+  commits: ICommit[];
+  files: IFileChange[];
+  committed_uncommitted: string | null;
+  cleanup: {
+    stopped: boolean;
+    worktree_removed: boolean;
+    branch_deleted: boolean;
+    problems: string[];
+  } | null;
+}
+
 /** An error reply: `{"error": code, "reason": sentence}` plus the HTTP status. */
 export class ClaudeAPIError extends Error {
   constructor(
@@ -253,6 +354,31 @@ export class ClaudeAPI {
     const url = this.url([checkTaskId(id), 'log']) + '?' + query.toString();
     const response = await this.fetch(url, { method: 'GET' });
     return response.text();
+  }
+
+  /** GET claude/{id}/diff: the task's commits, files, patch and uncommitted work. */
+  diff(id: string): Promise<IDiff> {
+    return this.request<IDiff>([checkTaskId(id), 'diff']);
+  }
+
+  /** GET claude/{id}/diff?path=…: one changed file at the merge base and on the task branch. */
+  async diffFile(id: string, path: string, oldPath: string | null = null): Promise<IFileVersions> {
+    const query = new URLSearchParams({ path });
+    if (oldPath) {
+      query.set('old_path', oldPath);
+    }
+    const url = this.url([checkTaskId(id), 'diff']) + '?' + query.toString();
+    return (await (await this.fetch(url, { method: 'GET' })).json()) as IFileVersions;
+  }
+
+  /** GET claude/conflicts: live tasks whose branches would conflict. */
+  conflicts(): Promise<IConflictsReply> {
+    return this.request<IConflictsReply>(['conflicts']);
+  }
+
+  /** POST claude/{id}/land: merge the task into the main checkout's branch (409: refused). */
+  land(id: string, options: ILandOptions = {}): Promise<ILandReply> {
+    return this.request<ILandReply>([checkTaskId(id), 'land'], 'POST', options);
   }
 
   /** The URL of a websocket route, with `?token=` only when services would add it. */

@@ -16,7 +16,9 @@ export const CommandIDs = {
   openLog: 'claude:open-log',
   startFromFile: 'claude:start-from-file',
   showSessions: 'claude:show-sessions',
-  refresh: 'claude:refresh'
+  refresh: 'claude:refresh',
+  openChanges: 'claude:open-changes',
+  land: 'claude:land'
 } as const;
 
 /** The DOM id of the "Claude Sessions" sidebar. */
@@ -31,4 +33,12 @@ export const LOG_TRACKER_NAMESPACE = 'jupyter-claude-log';
 /** The DOM id of a task's log tab. */
 export function logWidgetId(taskId: string): string {
   return `jp-claude-log-${taskId}`;
+}
+
+/** The namespace of the changes tabs' widget tracker. */
+export const CHANGES_TRACKER_NAMESPACE = 'jupyter-claude-changes';
+
+/** The DOM id of a task's changes tab. */
+export function changesWidgetId(taskId: string): string {
+  return `jp-claude-changes-${taskId}`;
 }

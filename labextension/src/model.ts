@@ -14,6 +14,7 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   ClaudeAPI,
   ClaudeAPIError,
+  IConflictsReply,
   ISession,
   ISessionsError,
   ITask,
@@ -22,6 +23,7 @@ import {
 } from './api';
 import { badgeForRow, IBadge } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
+import { conflictsOf, ITaskConflict } from './review';
 
 /** One line of the sidebar: a task file, a session, or both. */
 export interface IRow {
@@ -91,6 +93,7 @@ export class ClaudeModel implements IDisposable {
   constructor(readonly api: ClaudeAPI) {
     this.events = new EventsConnection(api);
     this.events.changed.connect(this._onEvent, this);
+    this.events.conflictsChanged.connect((_, report) => this._setConflicts(report));
   }
 
   /** The `claude/events` connection feeding the badges. */
@@ -147,6 +150,25 @@ export class ClaudeModel implements IDisposable {
     );
   }
 
+  /** The last conflicts report (GET claude/conflicts, then pushed), or null before the first. */
+  get conflicts(): IConflictsReply | null {
+    return this._conflicts;
+  }
+
+  /** The conflicts a task is in: the other side (a task id or "BASE") and the files. */
+  conflictsFor(id: string): ITaskConflict[] {
+    return conflictsOf(this._conflicts, id);
+  }
+
+  /** Ask the server for the conflicts now (they are pushed when they change afterwards). */
+  async refreshConflicts(): Promise<void> {
+    try {
+      this._setConflicts(await this.api.conflicts());
+    } catch (error) {
+      console.warn('jupyter-claude: cannot read the conflicts between tasks', error);
+    }
+  }
+
   /** The id of the task whose file is at `path` (a contents path), or null. */
   idForPath(path: string): string | null {
     const wanted = normalizePath(path);
@@ -157,6 +179,7 @@ export class ClaudeModel implements IDisposable {
   /** Start listening for events and fetch the task list. */
   start(): Promise<void> {
     this.events.connect();
+    void this.refreshConflicts();
     return this.refresh();
   }
 
@@ -252,6 +275,9 @@ export class ClaudeModel implements IDisposable {
       // The events route answered, so the extension is there: after a server
       // restart the task files may have changed too.
       stale = stale || this._seenSnapshot || this._banner !== null;
+      if (this._seenSnapshot) {
+        void this.refreshConflicts(); // reconnected: changes may have been missed
+      }
       this._seenSnapshot = true;
     } else {
       for (const session of change.sessions) {
@@ -261,6 +287,14 @@ export class ClaudeModel implements IDisposable {
     if (stale) {
       void this.refresh();
     }
+    this._changed.emit();
+  }
+
+  private _setConflicts(report: IConflictsReply): void {
+    if (this._conflicts && report.checked_at < this._conflicts.checked_at) {
+      return; // a reply older than a push received meanwhile
+    }
+    this._conflicts = report;
     this._changed.emit();
   }
 
@@ -279,6 +313,7 @@ export class ClaudeModel implements IDisposable {
   private _pushes = 0;
   private _seenSnapshot = false;
   private _refreshing: Promise<void> | null = null;
+  private _conflicts: IConflictsReply | null = null;
   private _disposed = false;
 }
 

@@ -1,10 +1,11 @@
 /**
  * The "Claude Sessions" left sidebar: one row per task or session with its
- * live badge, a warning when its task log is not whole, and Run / Stop /
- * Attach / Open log buttons; the approval card of a pending permission
- * request; a filter box, and a banner when the server side can't work or
- * can't tell session states. The sidebar's tab shows how many requests are
- * pending.
+ * live badge, a warning when its task log is not whole, a ⚠ when its branch
+ * would conflict with another task's or the base (naming them and the files),
+ * and Run / Stop / Attach / Open log / Changes buttons; the approval card of a
+ * pending permission request; a filter box, and a banner when the server side
+ * can't work or can't tell session states. The sidebar's tab shows how many
+ * requests are pending.
  *
  * Plain DOM on top of ClaudeModel; every action runs a command, so the
  * buttons and the palette behave the same.
@@ -27,6 +28,7 @@ import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
+import { conflictBadge, conflictText } from './review';
 
 /** The sidebar icon: a terminal prompt in a rounded frame. */
 export const claudeIcon = new LabIcon({
@@ -37,9 +39,18 @@ export const claudeIcon = new LabIcon({
     '</svg>'
 });
 
+/** The Changes icon: a plus over a minus, as diffs show them. */
+export const changesIcon = new LabIcon({
+  name: 'jupyter-claude:changes',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M11 3h2v4h4v2h-4v4h-2V9H7V7h4V3zM7 17h10v2H7v-2z"/>' +
+    '</svg>'
+});
+
 /** The buttons of a row: action name → command, icon and tooltip. */
 const ACTIONS: {
-  action: 'run' | 'stop' | 'attach' | 'log';
+  action: 'run' | 'stop' | 'attach' | 'log' | 'changes';
   command: string;
   icon: LabIcon;
   label: string;
@@ -72,6 +83,13 @@ const ACTIONS: {
     icon: terminalIcon,
     label: 'Open log: live view in a tab',
     enabled: () => true
+  },
+  {
+    action: 'changes',
+    command: CommandIDs.openChanges,
+    icon: changesIcon,
+    label: "Changes: the task's diff, and Land",
+    enabled: row => row.valid
   }
 ];
 
@@ -217,7 +235,7 @@ export class ClaudeSessionsPanel extends Widget {
     // Rebuild only the rows that changed, so a click or focus in the others survives.
     const nodes = new Map<string, { key: string; node: HTMLLIElement }>();
     for (const row of rows) {
-      const key = JSON.stringify([row, this._pending.has(row.id)]);
+      const key = JSON.stringify([row, this._pending.has(row.id), this.model.conflictsFor(row.id)]);
       const old = this._rows.get(row.id);
       nodes.set(row.id, old?.key === key ? old : { key, node: this._renderRow(row) });
     }
@@ -279,6 +297,14 @@ export class ClaudeSessionsPanel extends Widget {
       title.classList.add('jp-mod-orphan');
     }
     main.append(badgeNode, id, title);
+    const conflicts = this.model.conflictsFor(row.id);
+    if (conflicts.length) {
+      const warning = span('jp-ClaudeSessions-conflict', conflictBadge(conflicts));
+      warning.title = conflictText(conflicts, this.model.conflicts?.base ?? null);
+      warning.dataset.with = conflicts.map(c => c.other).join(' ');
+      warning.setAttribute('aria-label', warning.title);
+      main.append(warning);
+    }
 
     const detail = div('jp-ClaudeSessions-rowDetail');
     const note = logNote(row.session);
