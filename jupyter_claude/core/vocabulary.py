@@ -99,7 +99,7 @@ def priority_rank(priority: str | None) -> int:
 def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
     """Sorts ids and titles as people count: t1, t2, t10, t100."""
     return tuple(
-        (0, int(part), "") if part.isdigit() and len(part) < 50 else (1, 0, part.lower())
+        (0, int(part), "") if part.isdecimal() and len(part) < 50 else (1, 0, part.lower())
         for part in re.split(r"(\d+)", text)
         if part
     )
