@@ -56,3 +56,23 @@ class LogUnavailable(ClaudeSessionsError):
     """The task log folder cannot be created or written; nothing was started."""
 
     code = "log_unavailable"
+
+
+class TaskNotFound(ClaudeSessionsError, LookupError):
+    """No task file has this id; nothing was changed."""
+
+    code = "not_found"
+
+
+class TaskConflict(ClaudeSessionsError):
+    """The task file changed since the caller read it, or a new task's id is taken; nothing was
+    changed (read it again and retry)."""
+
+    code = "conflict"
+
+
+class TaskNotEditable(ClaudeSessionsError):
+    """The task file's front matter holds the value in a form that cannot be rewritten exactly
+    (edit it by hand); nothing was changed."""
+
+    code = "not_editable"

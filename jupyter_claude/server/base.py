@@ -34,6 +34,8 @@ ERROR_STATUS = {
     "tmux_error": 500,
     "tmux_unreachable": 500,
     "log_unavailable": 503,
+    "conflict": 409,
+    "not_editable": 422,
 }
 
 #: Error code of plain HTTP errors (raised by Tornado or jupyter_server).
