@@ -65,8 +65,10 @@ export function priorityRank(priority: string | null | undefined): number {
 
 /** Compare two ids as people count: t1, t2, t10, t100 (the server's natural_key). */
 export function naturalCompare(a: string, b: string): number {
-  const left = naturalParts(a);
-  const right = naturalParts(b);
+  return compareParts(naturalParts(a), naturalParts(b));
+}
+
+function compareParts(left: Part[], right: Part[]): number {
   for (let index = 0; index < Math.min(left.length, right.length); index++) {
     const order = comparePart(left[index], right[index]);
     if (order !== 0) {
@@ -74,6 +76,16 @@ export function naturalCompare(a: string, b: string): number {
     }
   }
   return left.length - right.length;
+}
+
+/**
+ * Each id's place when `ids` are sorted in natural order (each id is split
+ * once, so 10,000 ids sort in milliseconds).
+ */
+export function naturalRanks(ids: readonly string[]): Map<string, number> {
+  const decorated = ids.map(id => ({ id, parts: naturalParts(id) }));
+  decorated.sort((a, b) => compareParts(a.parts, b.parts));
+  return new Map(decorated.map((entry, rank) => [entry.id, rank]));
 }
 
 /** Cards in a column: most urgent priority first, then ids in natural order. */

@@ -16,7 +16,11 @@ export const CommandIDs = {
   openLog: 'claude:open-log',
   startFromFile: 'claude:start-from-file',
   showSessions: 'claude:show-sessions',
-  refresh: 'claude:refresh'
+  refresh: 'claude:refresh',
+  openBoard: 'claude:open-board',
+  newTask: 'claude:new-task',
+  moveTask: 'claude:move-task',
+  openTask: 'claude:open-task'
 } as const;
 
 /** The DOM id of the "Claude Sessions" sidebar. */
@@ -31,4 +35,15 @@ export const LOG_TRACKER_NAMESPACE = 'jupyter-claude-log';
 /** The DOM id of a task's log tab. */
 export function logWidgetId(taskId: string): string {
   return `jp-claude-log-${taskId}`;
+}
+
+/** The DOM id of the task board tab. */
+export const BOARD_ID = 'jp-claude-board';
+
+/** The namespace of the task views' widget tracker. */
+export const TASK_TRACKER_NAMESPACE = 'jupyter-claude-task';
+
+/** The DOM id of a task's view tab. */
+export function taskWidgetId(taskId: string): string {
+  return `jp-claude-task-${taskId}`;
 }

@@ -18,9 +18,12 @@ import {
   WidgetTracker
 } from '@jupyterlab/apputils';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { ClaudeAPI } from './api';
+import { addTaskBoard } from './boardplugin';
 import { addCommands } from './commands';
 import {
   CommandIDs,
@@ -51,7 +54,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ILayoutRestorer,
     ILabShell,
-    IThemeManager
+    IThemeManager,
+    ILauncher,
+    IRenderMimeRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -60,7 +65,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     fileBrowserFactory: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     labShell: ILabShell | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    launcher: ILauncher | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const config: IConfig = { confirmStop: true, refreshInterval: 60, scrollback: 10000 };
     const model = new ClaudeModel(new ClaudeAPI(app.serviceManager.serverSettings));
@@ -86,9 +93,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
       app.shell.add(widget, labShell ? 'main' : 'right');
       app.shell.activateById(widget.id);
     };
+    // The task board, its task views and their commands.
+    const board = addTaskBoard(app, model, {
+      palette,
+      launcher,
+      restorer,
+      rendermime,
+      labShell,
+      scrollback: () => config.scrollback
+    });
     themeManager?.themeChanged.connect(() => {
       // Let the new theme's CSS variables apply before reading them.
-      requestAnimationFrame(() => tracker.forEach(widget => widget.content.updateTheme()));
+      requestAnimationFrame(() => {
+        tracker.forEach(widget => widget.content.updateTheme());
+        board.updateTheme();
+      });
     });
 
     // Commands, palette, task files.

@@ -2,7 +2,9 @@
  * The "Claude Sessions" left sidebar: one row per task or session with its
  * live badge, a warning when its task log is not whole, and Run / Stop /
  * Attach / Open log buttons; a filter box, and a banner when the server side
- * can't work or can't tell session states.
+ * can't work or can't tell session states. Rows sort by id in natural order
+ * (t1, t2, t10), or group by session state (waiting first); only the rows in
+ * view are in the DOM (virtuallist.ts), so 10,000 tasks cost what 30 do.
  *
  * Plain DOM on top of ClaudeModel; every action runs a command, so the
  * buttons and the palette behave the same.
@@ -20,9 +22,19 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
+import { naturalRanks } from './board';
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
+import { STATES, stateWords } from './vocabulary';
+import { VirtualList } from './virtuallist';
+
+/** Heights of a row and of a group heading (the CSS gives them the same). */
+export const ROW_HEIGHT = 52;
+export const GROUP_HEIGHT = 26;
+
+/** What the list shows: a row, or the heading of a group of rows in one state. */
+type ListItem = { kind: 'row'; row: IRow } | { kind: 'group'; state: string; text: string; count: number };
 
 /** The sidebar icon: a terminal prompt in a rounded frame. */
 export const claudeIcon = new LabIcon({
@@ -30,6 +42,15 @@ export const claudeIcon = new LabIcon({
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
     '<path class="jp-icon3" fill="#616161" d="M4 3h16a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm0 2v14h16V5H4zm2.3 3.7 1.4-1.4L12.4 12l-4.7 4.7-1.4-1.4L9.6 12 6.3 8.7zM13 15h5v2h-5v-2z"/>' +
+    '</svg>'
+});
+
+/** The task board's icon: three columns of cards. */
+export const boardIcon = new LabIcon({
+  name: 'jupyter-claude:board',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M3 3h5v18H3V3zm1.5 2v4h2V5h-2zm5-2h5v18h-5V3zm1.5 2v7h2V5h-2zm5-2h5v18h-5V3zm1.5 2v3h2V5h-2z"/>' +
     '</svg>'
 });
 
@@ -105,7 +126,25 @@ export class ClaudeSessionsPanel extends Widget {
       this.model.events.reconnectNow();
       void this.model.refresh();
     };
-    header.append(heading, this._connection, refresh);
+    const group = document.createElement('button');
+    group.className = 'jp-ClaudeSessions-iconButton jp-ClaudeSessions-groupButton';
+    group.dataset.action = 'group';
+    group.textContent = '≡';
+    group.title = 'Group by session state (waiting first)';
+    group.setAttribute('aria-label', group.title);
+    group.setAttribute('aria-pressed', 'false');
+    group.onclick = () => {
+      this.groupByState = !this.groupByState;
+    };
+    this._groupButton = group;
+    const board = document.createElement('button');
+    board.className = 'jp-ClaudeSessions-iconButton';
+    board.dataset.action = 'board';
+    board.title = 'Open the task board';
+    board.setAttribute('aria-label', board.title);
+    boardIcon.element({ container: board, tag: 'span' });
+    board.onclick = () => void this.commands.execute(CommandIDs.openBoard);
+    header.append(heading, this._connection, board, group, refresh);
 
     this._banner = div('jp-ClaudeSessions-banner');
     this._banner.setAttribute('role', 'alert');
@@ -117,9 +156,21 @@ export class ClaudeSessionsPanel extends Widget {
     this._filter.setAttribute('aria-label', 'Filter tasks');
     this._filter.oninput = () => this._renderRows();
 
-    this._list = document.createElement('ul');
+    this._list = document.createElement('div');
     this._list.className = 'jp-ClaudeSessions-list';
     this._list.onclick = event => this._onClick(event);
+    this._virtual = new VirtualList<ListItem>({
+      scroller: this._list,
+      spacerTag: 'ul',
+      spacerClass: 'jp-ClaudeSessions-rows',
+      height: item => (item.kind === 'row' ? ROW_HEIGHT : GROUP_HEIGHT),
+      key: item => (item.kind === 'row' ? `row:${item.row.id}` : `group:${item.state}`),
+      signature: item =>
+        item.kind === 'row'
+          ? JSON.stringify([item.row, this._pending.has(item.row.id)])
+          : `${item.text}:${item.count}`,
+      render: item => (item.kind === 'row' ? this._renderRow(item.row) : this._renderGroup(item))
+    });
 
     this._empty = div('jp-ClaudeSessions-empty');
     this._problems = document.createElement('details');
@@ -146,13 +197,27 @@ export class ClaudeSessionsPanel extends Widget {
     }
   }
 
+  /** Whether rows are grouped by session state (waiting first) rather than listed by id. */
+  get groupByState(): boolean {
+    return this._groupByState;
+  }
+
+  set groupByState(value: boolean) {
+    this._groupByState = value;
+    this._groupButton.setAttribute('aria-pressed', String(value));
+    this._groupButton.classList.toggle('jp-mod-active', value);
+    this._renderRows();
+  }
+
   dispose(): void {
     window.clearInterval(this._interval);
+    this._virtual.dispose();
     super.dispose();
   }
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    this._virtual.update();
     void this.model.refresh();
   }
 
@@ -186,29 +251,30 @@ export class ClaudeSessionsPanel extends Widget {
 
   private _renderRows(): void {
     const needle = this._filter.value.trim().toLowerCase();
-    const rows = this.model.rows.filter(row => matches(row, needle));
-    // Rebuild only the rows that changed, so a click or focus in the others survives.
-    const nodes = new Map<string, { key: string; node: HTMLLIElement }>();
-    for (const row of rows) {
-      const key = JSON.stringify([row, this._pending.has(row.id)]);
-      const old = this._rows.get(row.id);
-      nodes.set(row.id, old?.key === key ? old : { key, node: this._renderRow(row) });
-    }
-    this._rows = nodes;
-    const wanted = new Set([...nodes.values()].map(entry => entry.node));
-    for (const child of [...this._list.children]) {
-      if (!wanted.has(child as HTMLLIElement)) {
-        child.remove();
+    const all = this.model.rows;
+    const ranks = this._naturalRanks(all);
+    const rows = all.filter(row => matches(row, needle));
+    const items: ListItem[] = [];
+    if (this._groupByState) {
+      const groups = new Map<string, { text: string; rows: IRow[] }>();
+      for (const row of rows) {
+        const badge = badgeForRow(row);
+        const group = groups.get(badge.state) ?? { text: groupText(badge.state, badge.text), rows: [] };
+        group.rows.push(row);
+        groups.set(badge.state, group);
       }
-    }
-    let cursor = this._list.firstElementChild;
-    for (const node of wanted) {
-      if (node === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this._list.insertBefore(node, cursor);
+      const order = [...groups.keys()].sort((a, b) => groupRank(a) - groupRank(b) || a.localeCompare(b));
+      for (const state of order) {
+        const group = groups.get(state)!;
+        items.push({ kind: 'group', state, text: group.text, count: group.rows.length });
+        group.rows.sort((a, b) => ranks.get(a.id)! - ranks.get(b.id)!);
+        items.push(...group.rows.map(row => ({ kind: 'row' as const, row })));
       }
+    } else {
+      rows.sort((a, b) => ranks.get(a.id)! - ranks.get(b.id)!);
+      items.push(...rows.map(row => ({ kind: 'row' as const, row })));
     }
+    this._virtual.setItems(items);
 
     this._empty.hidden = rows.length > 0 || this.model.banner !== null;
     if (!this.model.loaded) {
@@ -218,6 +284,27 @@ export class ClaudeSessionsPanel extends Widget {
     } else {
       this._empty.textContent = 'No tasks and no sessions yet.';
     }
+  }
+
+  /** Each id's place in natural order, worked out again only when the ids change. */
+  private _naturalRanks(rows: readonly IRow[]): Map<string, number> {
+    const ids = rows.map(row => row.id);
+    const same = ids.length === this._rankedIds.length && ids.every((id, at) => id === this._rankedIds[at]);
+    if (!same) {
+      this._rankedIds = ids;
+      this._ranks = naturalRanks(ids);
+    }
+    return this._ranks;
+  }
+
+  private _renderGroup(item: { state: string; text: string; count: number }): HTMLLIElement {
+    const node = document.createElement('li');
+    node.className = 'jp-ClaudeSessions-group';
+    node.dataset.state = item.state;
+    node.setAttribute('role', 'heading');
+    node.setAttribute('aria-level', '3');
+    node.append(span('jp-ClaudeSessions-groupText', item.text), span('jp-ClaudeSessions-groupCount', String(item.count)));
+    return node;
   }
 
   private _renderRow(row: IRow): HTMLLIElement {
@@ -313,12 +400,34 @@ export class ClaudeSessionsPanel extends Widget {
   private _connection: HTMLElement;
   private _banner: HTMLElement;
   private _filter: HTMLInputElement;
-  private _list: HTMLUListElement;
+  private _list: HTMLDivElement;
+  private _virtual: VirtualList<ListItem>;
+  private _groupButton: HTMLButtonElement;
+  private _groupByState = false;
+  private _rankedIds: string[] = [];
+  private _ranks = new Map<string, number>();
   private _empty: HTMLElement;
   private _problems: HTMLDetailsElement;
   private _pending = new Set<string>();
-  private _rows = new Map<string, { key: string; node: HTMLLIElement }>();
   private _interval = 0;
+}
+
+/** Where a state's group sorts: the vocabulary's order (waiting first), then unknown, invalid. */
+function groupRank(state: string): number {
+  const index = STATES.findIndex(known => known.name === state);
+  if (index >= 0) {
+    return index;
+  }
+  return state === 'invalid' ? STATES.length + 1 : STATES.length;
+}
+
+/** A group heading: the state's icon and words ("waiting for you"). */
+function groupText(state: string, badgeText: string): string {
+  if (state === 'exited') {
+    const words = stateWords(state);
+    return `${words.icon} ${words.label}`;
+  }
+  return badgeText;
 }
 
 function matches(row: IRow, needle: string): boolean {
