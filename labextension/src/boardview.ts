@@ -155,6 +155,16 @@ export class ClaudeBoard extends Widget {
     if (this.isDisposed) {
       return;
     }
+    // A card drawn again (moved, changed) keeps the keyboard focus it had.
+    const active = document.activeElement;
+    const focused = this.node.contains(active) ? this._cardOf(active)?.dataset.taskId : undefined;
+    this._draw();
+    if (focused && !this._cardOf(document.activeElement)) {
+      this.focusCard(focused);
+    }
+  }
+
+  private _draw(): void {
     const board = this.model.board;
     const tasks = this.model.tasks;
     if (tasks !== this._rankedTasks) {
