@@ -116,7 +116,7 @@ class Server:
 
     def __init__(self, tmux_socket: str, workdir: Path) -> None:
         self.port, self.token = free_port(), uuid.uuid4().hex
-        (workdir / "root").mkdir()
+        (workdir / "root").mkdir(exist_ok=True)  # a benchmark may have put files there
         env = {
             **os.environ,
             "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),

@@ -18,7 +18,7 @@ import { Menu, Widget } from '@lumino/widgets';
 
 import { ITask } from './api';
 import { badgeForRow } from './badges';
-import { cardMarks, columnOf, naturalRanks, OTHER, priorityRank } from './board';
+import { cardMarks, columnOf, OTHER, priorityRank } from './board';
 import { CommandIDs } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { VirtualList } from './virtuallist';
@@ -132,7 +132,7 @@ export class ClaudeBoard extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
-    this._render();
+    this._render(); // also what changed while hidden
     void this.model.refresh();
   }
 
@@ -155,6 +155,9 @@ export class ClaudeBoard extends Widget {
     if (this.isDisposed) {
       return;
     }
+    if (!this.isVisible) {
+      return; // drawn when shown (onAfterShow): a hidden tab costs nothing per event
+    }
     // A card drawn again (moved, changed) keeps the keyboard focus it had.
     const active = document.activeElement;
     const focused = this.node.contains(active) ? this._cardOf(active)?.dataset.taskId : undefined;
@@ -167,10 +170,6 @@ export class ClaudeBoard extends Widget {
   private _draw(): void {
     const board = this.model.board;
     const tasks = this.model.tasks;
-    if (tasks !== this._rankedTasks) {
-      this._rankedTasks = tasks;
-      this._ranks = naturalRanks(tasks.map(task => task.id));
-    }
     if (board.columns.join('\n') !== this._columnsKey) {
       this._columnsKey = board.columns.join('\n');
       this._columnCache.clear();
@@ -191,7 +190,7 @@ export class ClaudeBoard extends Widget {
       (byColumn.get(column) ?? other).push(card);
     }
     const shown = other.length ? [[OTHER, other] as const, ...byColumn] : [...byColumn];
-    const ranks = this._ranks;
+    const ranks = this.model.naturalRanks;
     let total = 0;
     const wanted = new Set<string>();
     let cursor = this._columns.firstElementChild;
@@ -507,8 +506,6 @@ export class ClaudeBoard extends Widget {
   private _menu: Menu | null = null;
   private _dragging: string | null = null;
   private _moving = new Set<string>();
-  private _rankedTasks: readonly ITask[] | null = null;
-  private _ranks = new Map<string, number>();
   private _columnsKey = '';
   private _columnCache = new Map<string, string>();
   private _priorityCache = new Map<string, number>();

@@ -22,7 +22,7 @@ import {
   ITaskProblem,
   TMUX_NOT_FOUND
 } from './api';
-import { DEFAULT_COLUMNS, OTHER } from './board';
+import { DEFAULT_COLUMNS, naturalRanks, OTHER } from './board';
 import { badgeForRow, IBadge } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
 
@@ -126,6 +126,24 @@ export class ClaudeModel implements IDisposable {
       this._rowById = null;
     }
     return this._rows;
+  }
+
+  /**
+   * Each row's place in natural id order (t1, t2, t10), worked out again only
+   * when the ids change (not when a session does).
+   */
+  get naturalRanks(): ReadonlyMap<string, number> {
+    const rows = this.rows;
+    if (rows !== this._rankedRows) {
+      const ids = this._rankedIds;
+      const same = rows.length === ids.length && rows.every((row, at) => row.id === ids[at]);
+      this._rankedRows = rows;
+      if (!same) {
+        this._rankedIds = rows.map(row => row.id);
+        this._ranks = naturalRanks(this._rankedIds);
+      }
+    }
+    return this._ranks;
   }
 
   /** The row of a task or session by id, or null. */
@@ -397,6 +415,9 @@ export class ClaudeModel implements IDisposable {
   private _changed = new Signal<this, void>(this);
   private _rows: IRow[] | null = null;
   private _rowById: Map<string, IRow> | null = null;
+  private _rankedRows: IRow[] | null = null;
+  private _rankedIds: string[] = [];
+  private _ranks: ReadonlyMap<string, number> = new Map();
   private _taskById = new Map<string, ITask>();
   private _board: IBoard | null = null;
   private _tasks: ITask[] = [];

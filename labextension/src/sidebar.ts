@@ -22,7 +22,6 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
-import { naturalRanks } from './board';
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
@@ -217,6 +216,9 @@ export class ClaudeSessionsPanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    if (this._stale) {
+      this._renderRows();
+    }
     this._virtual.update();
     void this.model.refresh();
   }
@@ -250,9 +252,14 @@ export class ClaudeSessionsPanel extends Widget {
   }
 
   private _renderRows(): void {
+    if (!this.isVisible) {
+      this._stale = true; // drawn when shown: a hidden panel costs nothing per event
+      return;
+    }
+    this._stale = false;
     const needle = this._filter.value.trim().toLowerCase();
     const all = this.model.rows;
-    const ranks = this._naturalRanks(all);
+    const ranks = this.model.naturalRanks;
     const rows = all.filter(row => matches(row, needle));
     const items: ListItem[] = [];
     if (this._groupByState) {
@@ -284,17 +291,6 @@ export class ClaudeSessionsPanel extends Widget {
     } else {
       this._empty.textContent = 'No tasks and no sessions yet.';
     }
-  }
-
-  /** Each id's place in natural order, worked out again only when the ids change. */
-  private _naturalRanks(rows: readonly IRow[]): Map<string, number> {
-    const ids = rows.map(row => row.id);
-    const same = ids.length === this._rankedIds.length && ids.every((id, at) => id === this._rankedIds[at]);
-    if (!same) {
-      this._rankedIds = ids;
-      this._ranks = naturalRanks(ids);
-    }
-    return this._ranks;
   }
 
   private _renderGroup(item: { state: string; text: string; count: number }): HTMLLIElement {
@@ -404,8 +400,7 @@ export class ClaudeSessionsPanel extends Widget {
   private _virtual: VirtualList<ListItem>;
   private _groupButton: HTMLButtonElement;
   private _groupByState = false;
-  private _rankedIds: string[] = [];
-  private _ranks = new Map<string, number>();
+  private _stale = true;
   private _empty: HTMLElement;
   private _problems: HTMLDetailsElement;
   private _pending = new Set<string>();

@@ -30,6 +30,16 @@ export interface IVirtualListOptions<T> {
 /** The height assumed for a scroller that has none yet (hidden, not laid out). */
 const UNLAID_HEIGHT = 1200;
 
+/**
+ * How tall a view can be: a scroller not yet sized by its layout (a tab just
+ * shown) may be as tall as its content, but no more than the window shows.
+ */
+function viewHeight(scroller: HTMLElement): number {
+  const window_ = scroller.ownerDocument.defaultView;
+  const screen = window_?.innerHeight || UNLAID_HEIGHT;
+  return Math.min(scroller.clientHeight || screen, screen);
+}
+
 /** A virtualized list inside a scrolling element. */
 export class VirtualList<T> {
   constructor(private readonly options: IVirtualListOptions<T>) {
@@ -75,7 +85,7 @@ export class VirtualList<T> {
   update(): void {
     const { scroller, key, signature, render } = this.options;
     const overscan = this.options.overscan ?? 400;
-    const view = scroller.clientHeight || UNLAID_HEIGHT;
+    const view = viewHeight(scroller);
     const first = this._indexAt(Math.max(0, scroller.scrollTop - overscan));
     const last = this._indexAt(scroller.scrollTop + view + overscan);
     const wanted = new Map<string, { node: HTMLElement; signature: string }>();
