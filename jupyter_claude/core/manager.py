@@ -61,6 +61,7 @@ class ClaudeSessions(SessionSettings):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._task_files: TaskFiles | None = None
+        self._last_listing = overview.LastListing()
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
 
@@ -316,7 +317,7 @@ class ClaudeSessions(SessionSettings):
         index = self.tasks()
         sessions, sessions_error = self._sessions_or_error()
         chosen = None if fields is None else overview.parse_fields(",".join(fields))
-        return overview.overview_text(index, sessions, self.session_prefix, sessions_error, chosen, query)
+        return self._last_listing.text(index, sessions, self.session_prefix, sessions_error, chosen, query)
 
     def _sessions_or_error(self) -> tuple[builtins.list[Session], dict[str, str] | None]:
         try:

@@ -120,6 +120,34 @@ def overview_text(
     return '{"tasks": [' + ", ".join(parts) + "], " + rest
 
 
+class LastListing:
+    """The last listing's text, given again while nothing it was made from changed (the same
+    index object, equal sessions, the same selection): a warm listing then costs the stat of the
+    files and one tmux call."""
+
+    def __init__(self) -> None:
+        self._key: tuple[Any, ...] | None = None
+        self._text = ""
+
+    def text(
+        self,
+        index: TaskIndex,
+        sessions: Sequence[Session],
+        prefix: str,
+        sessions_error: dict[str, str] | None = None,
+        fields: tuple[str, ...] | None = None,
+        query: str | None = None,
+    ) -> str:
+        """:func:`overview_text`, or the same text as last time when its inputs are the same."""
+        key = (index, list(sessions), prefix, sessions_error, fields, query)
+        last = self._key
+        if last is not None and last[0] is index and last[1:] == key[1:]:
+            return self._text
+        text = overview_text(index, sessions, prefix, sessions_error, fields, query)
+        self._key, self._text = key, text
+        return text
+
+
 def _pairs(
     tasks: Iterable[Task], sessions: Sequence[Session], prefix: str, needle: str
 ) -> Iterable[tuple[Task | None, Session | None]]:

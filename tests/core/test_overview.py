@@ -69,3 +69,14 @@ def test_sessions_unknown_without_tmux(listed: ClaudeSessions, monkeypatch: pyte
     assert text["sessions_error"]["error"] == "tmux_not_found"
     assert [row["session"] for row in text["tasks"]] == [None, None, None]
     assert text == json.loads(json.dumps({**listed.overview(), "tasks": text["tasks"]}))
+
+
+def test_an_unchanged_listing_is_not_made_again(listed: ClaudeSessions, task_root: Path) -> None:
+    first = listed.overview_text(fields=COMPACT)
+    assert listed.overview_text(fields=COMPACT) is first  # same files, same sessions: same text
+    assert listed.overview_text(fields=["id"]) is not first
+    listed.start("t1")
+    with_session = listed.overview_text(fields=COMPACT)
+    assert with_session != first and '"id": "t1"' in with_session.split('"sessions"')[1]
+    (task_root / "tasks" / "t2.md").write_text("---\ntitle: Second, edited\n---\n")
+    assert "Second, edited" in listed.overview_text(fields=COMPACT)

@@ -85,6 +85,18 @@ def task_file(server: LabServer, name: str) -> Path:
     return server.root / "tasks" / name
 
 
+def start(server: LabServer, task_id: str) -> Any:
+    """Start a task's session through the REST API (no terminal)."""
+    request = urllib.request.Request(
+        server.base_url + f"claude/{task_id}/start",
+        data=b'{"attach": false}',
+        method="POST",
+        headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
 def api(server: LabServer, path: str) -> Any:
     request = urllib.request.Request(
         server.base_url + path, headers={"Authorization": f"token {server.token}"}
@@ -131,9 +143,16 @@ def test_columns_other_and_cards(lab_server: LabServer, browser_page: Any) -> No
         .evaluate_all("ns => ns.map(n => n.dataset.taskId)")
     )
     assert order[:4] == ["t1", "t2", "t3", "t4"]
+    # A live session's badge flips on its card, pushed by claude/events.
+    start(lab_server, "42")
+    expect(card(page, "42").locator(".jp-ClaudeBoard-badge")).to_have_attribute("data-state", "running")
     dismiss_toasts(page)
     screenshot(page, "board-columns")
+    page.locator(".lm-TabBar-tab[data-id='jp-claude-sessions']").click()  # the whole width for the board
+    page.set_viewport_size({"width": 1400, "height": 800})
+    expect(page.locator("#jp-claude-sessions")).to_be_hidden()
     docs_screenshot(page, "board")
+    lab_server.tmux("kill-session", "-t", "=claude-42")
 
 
 def test_drag_a_card_rewrites_only_its_status(lab_server: LabServer, browser_page: Any) -> None:
@@ -249,15 +268,7 @@ def test_filter_by_id_state_and_body(lab_server: LabServer, browser_page: Any) -
     expect(board.locator(".jp-ClaudeBoard-card")).to_have_count(1, timeout=5_000)
     expect(card(page, "t37")).to_be_visible()
     # Session state: only the running task.
-    urllib.request.urlopen(
-        urllib.request.Request(
-            lab_server.base_url + "claude/t5/start",
-            data=b'{"attach": false}',
-            method="POST",
-            headers={"Authorization": f"token {lab_server.token}"},
-        ),
-        timeout=10,
-    )
+    start(lab_server, "t5")
     search.fill("running")
     expect(board.locator(".jp-ClaudeBoard-card")).to_have_count(1, timeout=5_000)
     expect(card(page, "t5").locator(".jp-ClaudeBoard-badge")).to_have_attribute("data-state", "running")
@@ -320,15 +331,7 @@ def test_sidebar_natural_order_grouping_and_virtual_rows(lab_server: LabServer, 
 
     # Group by state: a session waiting for its person comes first.
     for task_id in ("t3", "t9"):
-        urllib.request.urlopen(
-            urllib.request.Request(
-                lab_server.base_url + f"claude/{task_id}/start",
-                data=b'{"attach": false}',
-                method="POST",
-                headers={"Authorization": f"token {lab_server.token}"},
-            ),
-            timeout=10,
-        )
+        start(lab_server, task_id)
     lab_server.tmux("set-option", "-t", "=claude-t9:", "@jc_agent", "claude")
     lab_server.tmux("set-option", "-t", "=claude-t9:", "@jc_agent_state", "waiting")
     panel.locator("button[data-action='group']").click()
@@ -358,6 +361,8 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     launcher_card.click()
     board = page.locator("#jp-claude-board")
     expect(board.locator(".jp-ClaudeBoard-card").first).to_be_visible()
+    start(lab_server, "42")
+    expect(card(page, "42").locator(".jp-ClaudeBoard-badge")).to_have_attribute("data-state", "running")
     # JupyterLab's own theme switch (Settings > Theme, the apputils:change-theme command).
     page.locator(".lm-MenuBar-item", has_text="Settings").click()
     page.locator(".lm-Menu-item:visible").filter(has_text=re.compile(r"^Theme$")).hover()
@@ -369,6 +374,8 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     )
     red, green, blue = (int(part) for part in re.findall(r"\d+", background)[:3])
     assert red + green + blue < 3 * 100, f"a dark card is {background}"
+    page.locator(".lm-TabBar-tab[data-id='filebrowser']").click()  # the whole width for the board
+    expect(page.locator("#filebrowser")).to_be_hidden()
     dismiss_toasts(page)
     screenshot(page, "board-dark")
     docs_screenshot(page, "board-dark")
@@ -377,3 +384,4 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     page.locator(".lm-Menu-item:visible").filter(has_text=re.compile(r"^Theme$")).hover()
     page.get_by_role("menuitem", name="JupyterLab Light", exact=True).click()
     expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "true", timeout=15_000)
+    lab_server.tmux("kill-session", "-t", "=claude-42")
