@@ -21,8 +21,6 @@ import re
 import unicodedata
 from typing import Any
 
-import yaml
-
 from .errors import InvalidSetting, TaskNotEditable
 from .tasks import MAX_FIELD, MAX_TITLE, FrontMatterError, closing_fence, shorten, split_front_matter
 
@@ -285,8 +283,9 @@ def _yaml_scalar(value: str, old_quote: str) -> str:
 
 
 def _plain_reads_back(value: str) -> bool:
+    """Whether ``status: value`` reads back as the text (with the task files' own YAML reader)."""
     try:
-        loaded = yaml.safe_load(f"k: {value}\n")
-    except yaml.YAMLError:
+        loaded, _ = split_front_matter(f"---\nk: {value}\n---\n")
+    except FrontMatterError:
         return False
-    return isinstance(loaded, dict) and loaded.get("k") == value
+    return loaded.get("k") == value

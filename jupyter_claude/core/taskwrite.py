@@ -118,6 +118,7 @@ def create_task(
     taken = {task.id.lower() for task in index.tasks} | RESERVED_IDS
     directory = task_folder(root, folder)
     for candidate in candidate_ids(title_text, given):
+        validate_task_id(candidate)  # a slug passes it by construction; the gate is checked all the same
         if candidate.lower() in taken:
             if given is not None:
                 raise TaskConflict(f"a task with id {candidate!r} exists already: choose another id")

@@ -18,7 +18,8 @@ import { Menu, Widget } from '@lumino/widgets';
 
 import { ITask } from './api';
 import { badgeForRow } from './badges';
-import { cardMarks, columnOf, OTHER, priorityRank } from './board';
+import { columnOf, OTHER, priorityRank } from './board';
+import { cardSignature, div, ICard, openMoveMenu, renderCard, span } from './boardcard';
 import { CommandIDs } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { VirtualList } from './virtuallist';
@@ -32,12 +33,6 @@ const DRAG_TYPE = 'application/x-jupyter-claude-task';
 /** How long the filter waits after a key before asking the server to search bodies. */
 const SEARCH_DELAY = 250;
 
-/** A card: a task file and its row (session). */
-interface ICard {
-  task: ITask;
-  row: IRow | null;
-  column: string;
-}
 
 /** One column on screen. */
 interface IColumnView {
@@ -257,84 +252,12 @@ export class ClaudeBoard extends Widget {
       spacerClass: 'jp-ClaudeBoard-spacer',
       height: () => CARD_HEIGHT,
       key: card => `card:${card.task.id}`,
-      signature: card => this._signature(card),
-      render: card => this._renderCard(card)
+      signature: card => cardSignature(card, this._moving.has(card.task.id)),
+      render: card => renderCard(card, this._moving.has(card.task.id))
     });
     const view = { name, node, count, empty, list };
     this._views.set(name, view);
     return view;
-  }
-
-  private _signature(card: ICard): string {
-    const { task, row } = card;
-    const badge = badgeForRow(row ?? { valid: task.valid, session: null, unknownReason: null });
-    const marks = cardMarks(row, row?.session);
-    return JSON.stringify([
-      task.title,
-      task.status,
-      task.priority,
-      task.version,
-      card.column,
-      badge.text,
-      marks,
-      this._moving.has(task.id)
-    ]);
-  }
-
-  private _renderCard(card: ICard): HTMLElement {
-    const { task, row } = card;
-    const badge = badgeForRow(row ?? { valid: task.valid, session: null, unknownReason: null });
-    const node = div('jp-ClaudeBoard-card');
-    node.dataset.taskId = task.id;
-    node.dataset.state = badge.state;
-    node.setAttribute('role', 'listitem');
-    node.tabIndex = 0;
-    node.setAttribute('aria-label', `${task.id}: ${task.title}, ${badge.label}`);
-    node.title = [task.title, task.status ? `Status: ${task.status}` : '', task.path ?? '']
-      .filter(Boolean)
-      .join('\n');
-    if (task.valid) {
-      node.draggable = true;
-    } else {
-      node.classList.add('jp-mod-invalid');
-    }
-    if (this._moving.has(task.id)) {
-      node.classList.add('jp-mod-moving');
-    }
-
-    const head = div('jp-ClaudeBoard-cardHead');
-    head.append(span('jp-ClaudeBoard-cardId', task.id));
-    if (task.priority) {
-      const priority = span('jp-ClaudeBoard-priority', task.priority);
-      priority.dataset.rank = String(priorityRank(task.priority));
-      head.append(priority);
-    }
-    const title = div('jp-ClaudeBoard-cardTitle');
-    title.textContent = task.title;
-    const foot = div('jp-ClaudeBoard-cardFoot');
-    const badgeNode = span('jp-ClaudeBoard-badge', badge.text);
-    badgeNode.dataset.state = badge.state;
-    foot.append(badgeNode);
-    for (const mark of cardMarks(row, row?.session)) {
-      const markNode = span(`jp-ClaudeBoard-mark jp-mod-${mark.kind}`, mark.text);
-      markNode.dataset.mark = mark.kind;
-      markNode.title = mark.title;
-      foot.append(markNode);
-    }
-    if (card.column === OTHER && task.status) {
-      foot.append(span('jp-ClaudeBoard-status', task.status));
-    }
-    if (task.valid) {
-      const move = document.createElement('button');
-      move.className = 'jp-ClaudeBoard-move';
-      move.dataset.action = 'move';
-      move.textContent = 'Move to…';
-      move.setAttribute('aria-haspopup', 'menu');
-      move.setAttribute('aria-label', `Move ${task.id} to…`);
-      foot.append(move);
-    }
-    node.append(head, title, foot);
-    return node;
   }
 
   private _matches(task: ITask, row: IRow | null, needle: string): boolean {
@@ -514,44 +437,3 @@ export class ClaudeBoard extends Widget {
   private _searchTimer = 0;
 }
 
-/**
- * Open the "Move to…" menu of a task under `anchor`: one item per other board
- * column, keyboard-ready (its first item active). `onClose` runs on the next
- * frame after it closes, to put the focus back.
- */
-export function openMoveMenu(
-  commands: CommandRegistry,
-  model: ClaudeModel,
-  id: string,
-  anchor: HTMLElement,
-  onClose: () => void
-): Menu {
-  const menu = new Menu({ commands });
-  menu.addClass('jp-ClaudeBoard-moveMenu');
-  menu.title.label = `Move ${id} to`;
-  const columns = model.board.columns;
-  const current = columnOf(model.task(id)?.status ?? null, columns);
-  for (const column of columns) {
-    if (column !== current) {
-      menu.addItem({ command: CommandIDs.moveTask, args: { id, status: column } });
-    }
-  }
-  menu.aboutToClose.connect(() => requestAnimationFrame(onClose));
-  const box = anchor.getBoundingClientRect();
-  menu.open(box.left, box.bottom);
-  menu.activeIndex = 0;
-  return menu;
-}
-
-function div(className: string): HTMLDivElement {
-  const node = document.createElement('div');
-  node.className = className;
-  return node;
-}
-
-function span(className: string, text: string): HTMLSpanElement {
-  const node = document.createElement('span');
-  node.className = className;
-  node.textContent = text;
-  return node;
-}

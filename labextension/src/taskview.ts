@@ -14,7 +14,7 @@ import { Panel, SplitPanel, Widget } from '@lumino/widgets';
 import { ClaudeAPIError, ITaskDetail } from './api';
 import { badgeForRow, hasSession, isLive } from './badges';
 import { cardMarks } from './board';
-import { openMoveMenu } from './boardview';
+import { openMoveMenu } from './boardcard';
 import { CommandIDs, taskWidgetId } from './ids';
 import { ClaudeLogView } from './logview';
 import { ClaudeModel } from './model';
