@@ -172,6 +172,28 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
 )
+COMMANDS += (
+    Command(
+        "new",
+        "create a task file (TOML front matter) in the first task folder",
+        (
+            Argument(("title",), "the task's title"),
+            Argument(("--status",), "its status (default: the first board column)"),
+            Argument(("--priority",), "its priority, e.g. High"),
+            Argument(("--id",), "its id (default: made from the title)"),
+            Argument(("--body",), "its body, in markdown"),
+        ),
+    ),
+    Command(
+        "move",
+        "set a task's status (its front matter's status; nothing else in the file changes)",
+        (
+            ID,
+            Argument(("status",), "the new status, e.g. Done"),
+            Argument(("--if-match",), "only if the file is still this version (a task's version)"),
+        ),
+    ),
+)
 BY_NAME = {command.name: command for command in COMMANDS}
 
 
@@ -399,6 +421,18 @@ def _land(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
     return Outcome("land", landing.to_json(), land_lines(landing), value=landing)
 
 
+def _new(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    task = sessions.create_task(args.title, args.body or "", args.status, args.priority, args.id)
+    line = f"created {task.path}: {task.id} · {task.status}"
+    return Outcome("new", task.to_json(), (line,), value=task)
+
+
+def _move(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    task = sessions.set_status(args.id, args.status, if_match=args.if_match)
+    line = f"{task.id}: status {task.status} ({task.path})"
+    return Outcome("move", task.to_json(), (line,), value=task)
+
+
 #: How each command runs.
 RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "start": _start,
@@ -416,6 +450,8 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "diff": _diff,
     "conflicts": _conflicts,
     "land": _land,
+    "new": _new,
+    "move": _move,
 }
 
 

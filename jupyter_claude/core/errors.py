@@ -70,6 +70,12 @@ class WorktreeNotFound(ClaudeSessionsError):
     code = "not_found"
 
 
+class TaskNotFound(ClaudeSessionsError, LookupError):
+    """No task file has this id; nothing was changed."""
+
+    code = "not_found"
+
+
 class LandRefused(ClaudeSessionsError):
     """A task cannot land now (conflicts, a dirty checkout, ...); nothing was changed.
 
@@ -85,3 +91,17 @@ class LandRefused(ClaudeSessionsError):
     def details(self) -> dict[str, list[str]]:
         """Fields the REST API adds to the error's JSON."""
         return {"paths": self.paths}
+
+
+class TaskConflict(ClaudeSessionsError):
+    """The task file changed since the caller read it, or a new task's id is taken; nothing was
+    changed (read it again and retry)."""
+
+    code = "conflict"
+
+
+class TaskNotEditable(ClaudeSessionsError):
+    """The task file's front matter holds the value in a form that cannot be rewritten exactly
+    (edit it by hand); nothing was changed."""
+
+    code = "not_editable"

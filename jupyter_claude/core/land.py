@@ -25,6 +25,7 @@ which refuses a branch that is not fully merged. A cleanup step that fails is re
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import shutil
 import tempfile
@@ -85,8 +86,33 @@ def land(
     message: str | None = None,
     title: str | None = None,
     stop: Callable[[str], bool] | None = None,
+    log: Any = None,
 ) -> Landing:
-    """Land the task's branch in the main checkout's branch, or refuse and change nothing."""
+    """Land the task's branch in the main checkout's branch, or refuse and change nothing (either
+    way said in ``log``)."""
+    log = log if log is not None else logging.getLogger(__name__)
+    try:
+        landing = _land(root_dir, task_id, strategy, cleanup, commit_uncommitted, message, title, stop)
+    except LandRefused as refused:
+        log.info("jupyter-claude: land %s (%s) refused: %s", task_id, strategy, refused)
+        raise
+    log.info(
+        "jupyter-claude: landed %s into %s (%s): %s -> %s, cleanup %s",
+        task_id, landing.target, strategy, landing.previous[:12], landing.commit[:12], landing.cleanup,
+    )  # fmt: skip
+    return landing
+
+
+def _land(
+    root_dir: str | Path,
+    task_id: str,
+    strategy: str,
+    cleanup: bool,
+    commit_uncommitted: bool,
+    message: str | None,
+    title: str | None,
+    stop: Callable[[str], bool] | None,
+) -> Landing:
     if strategy not in STRATEGIES:
         raise InvalidSetting(f"strategy {strategy!r} is not one of {', '.join(STRATEGIES)}")
     if message is not None and (not isinstance(message, str) or not message.strip()):

@@ -13,8 +13,6 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import os
-import shutil
-import sys
 import threading
 import time
 from collections.abc import Sequence
@@ -23,20 +21,27 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import interaction, logs, permissions
+from . import board, interaction, logs, overview, permissions, taskwrite
 from .config import encode_pane_settings, load_jupyter_config
 from .conflicts import ConflictCache, ConflictReport, check_conflicts
 from .diff import FileVersions, TaskDiff, file_versions, task_diff
-from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, LandRefused, SessionNotFound, TmuxError
+from .errors import (
+    ClaudeSessionsError,
+    InputRefused,
+    InvalidSetting,
+    SessionNotFound,
+    TaskNotFound,
+    TmuxError,
+)
 from .ids import validate_task_id
 from .land import Landing, land
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .permissions import PendingRequest
-from .session import Session, overview
+from .session import Session
 from .settings import SessionSettings
-from .spawn import Argv, Launch, iso, resolve_cwd, restart_pipe_commands
-from .tasks import TaskFiles, TaskIndex
+from .spawn import Argv, Launch, command_for, iso, resolve_cwd, restart_log_writers
+from .tasks import Task, TaskFiles, TaskIndex
 from .terminal import TerminalResult, open_terminal
 from .tmux import TmuxServer, exact_pane, exact_session, is_missing_session, is_no_server
 
@@ -65,6 +70,7 @@ class ClaudeSessions(SessionSettings):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._task_files: TaskFiles | None = None
+        self._last_listing = overview.LastListing()
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
         self._sizes: dict[str, tuple[int | None, int | None]] = {}
@@ -268,7 +274,8 @@ class ClaudeSessions(SessionSettings):
                 return []
             raise
         if any(session.log_health == "stalled" for session in sessions):
-            sessions = self._restart_log_writers(sessions)
+            folder = Path(self.log_dir).expanduser()
+            sessions = restart_log_writers(self.tmux, sessions, folder, self.log_max_bytes, self.log)
         self._remember_sizes(sessions)
         return sessions
 
@@ -279,32 +286,6 @@ class ClaudeSessions(SessionSettings):
             if session.cols and session.rows and self._sizes.get(session.id) != size:
                 self._sizes[session.id] = size
                 logs.remember_size(self.log_path(session.id), session.cols, session.rows)
-
-    def _restart_log_writers(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
-        """Attach a new log writer to every live session whose writer died (one tmux call)."""
-        stalled = [session for session in sessions if session.log_health == "stalled"]
-        try:
-            logs.prepare_log_dir(Path(self.log_dir).expanduser())
-            binary = self.tmux.binary()
-            commands = [
-                command
-                for session in stalled
-                for command in restart_pipe_commands(
-                    exact_pane(session.name), self.log_path(session.id), self.log_max_bytes, binary
-                )
-            ]
-            self.tmux.run(*commands)
-        except ClaudeSessionsError as error:
-            self.log.warning("jupyter-claude: cannot restart a dead log writer: %s", error)
-            return sessions
-        self.log.warning(
-            "jupyter-claude: the log writer of %s had stopped: restarted, the gap is marked in the log",
-            ", ".join(session.name for session in stalled),
-        )
-        return [
-            dataclasses.replace(session, log_health="gap") if session.log_health == "stalled" else session
-            for session in sessions
-        ]
 
     # -- answering the agent ----------------------------------------------------------------
 
@@ -320,23 +301,11 @@ class ClaudeSessions(SessionSettings):
 
         :class:`~.permissions.NotPending` when that request is not pending any more (answered in
         the terminal or elsewhere, the session gone); the decision is logged and audited."""
-        decision, message = permissions.check_answer(decision, message)
         summary = self.status(task_id).pending
-        record = permissions.read(task_id, request) if summary and summary["request"] == request else None
-        if record is None:
-            raise permissions.NotPending(f"request {request!r} of task {task_id} is not pending")
-        permissions.write_answer(task_id, request, decision, message, by)
-        self.log.info(
-            "jupyter-claude: task %s: %s %s (%s: %s) by %s",
-            task_id,
-            decision,
-            request,
-            record.tool,
-            record.summary,
-            by,
+        current = summary["request"] if summary else None
+        return permissions.answer(
+            task_id, request, current, decision, message, by, self.audit_path(task_id), self.log
         )
-        permissions.audit(self.audit_path(task_id), task_id, record, decision, by)
-        return record
 
     def send(self, task_id: str, text: str) -> Session:
         """Type ``text`` into the agent's pane as literal characters, then Enter (several lines as
@@ -400,12 +369,85 @@ class ClaudeSessions(SessionSettings):
         (or when it fails) the tasks are still listed, their sessions unknown (``session`` None)
         and ``sessions_error`` says why.
         """
-        sessions_error: dict[str, str] | None = None
+        index = self.tasks()
+        sessions, sessions_error = self._sessions_or_error()
+        return overview.overview(index, sessions, self.session_prefix, sessions_error)
+
+    def overview_text(self, fields: Sequence[str] | None = None, query: str | None = None) -> str:
+        """:meth:`overview` as the JSON text the REST API sends, made fast at 10,000 tasks:
+        ``fields`` keeps only those row keys, ``query`` only the tasks whose text holds it
+        (see :mod:`.overview`)."""
+        index = self.tasks()
+        sessions, sessions_error = self._sessions_or_error()
+        chosen = None if fields is None else overview.parse_fields(",".join(fields))
+        return self._last_listing.text(index, sessions, self.session_prefix, sessions_error, chosen, query)
+
+    def _sessions_or_error(self) -> tuple[builtins.list[Session], dict[str, str] | None]:
         try:
-            sessions = self.list()
+            return self.list(), None
         except ClaudeSessionsError as error:
-            sessions, sessions_error = [], {"error": error.code, "reason": str(error)}
-        return overview(self.tasks(), sessions, self.session_prefix, sessions_error)
+            return [], {"error": error.code, "reason": str(error)}
+
+    # -- the task board -----------------------------------------------------------------------
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id (:class:`TaskNotFound` when no task file has it)."""
+        task = self.tasks().get(validate_task_id(task_id))
+        if task is None:
+            raise TaskNotFound(f"no task file has the id {task_id!r} (under {', '.join(self.tasks_dirs)})")
+        return task
+
+    def create_task(
+        self,
+        title: str,
+        body: str = "",
+        status: str | None = None,
+        priority: str | None = None,
+        task_id: str | None = None,
+    ) -> Task:
+        """Write a new task file ``{first of tasks_dirs}/{id}.md`` (TOML front matter) and return it.
+
+        The id is ``task_id``, or made from the title (a slug, made unique with -2, -3…); the
+        status defaults to the first board column. Never overwrites a file.
+        """
+        if not self.tasks_dirs:
+            raise InvalidSetting("tasks_dirs is empty: there is no folder to put a new task in")
+        where, created = Path(self.root_dir).expanduser(), time.strftime("%Y-%m-%d")
+        task = taskwrite.create_task(
+            where, self.tasks_dirs[0], self.tasks(), title, body, status, priority, task_id,
+            default_status=self.board_columns[0], created=created,
+        )  # fmt: skip
+        self.log.info("jupyter-claude: created task %s (%s)", task.id, task.path)
+        return task
+
+    def set_status(self, task_id: str, status: str, if_match: str | None = None) -> Task:
+        """Set the task file's front matter ``status`` (nothing else in the file changes).
+
+        ``if_match``: the task's ``version`` as the caller read it; when the file changed since,
+        :class:`TaskConflict` and no change.
+        """
+        task = self.task(task_id)
+        moved = taskwrite.set_status(Path(self.root_dir).expanduser(), task, status, if_match)
+        self.log.info(
+            "jupyter-claude: task %s status %r -> %r (%s)", task.id, task.status, moved.status, task.path
+        )
+        return moved
+
+    def task_row(self, task: Task, body: bool = False) -> dict[str, Any]:
+        """A task as a row of the listing (with its session; ``body`` adds the body text)."""
+        try:
+            session = self.status(task.id) if task.valid else None
+        except ClaudeSessionsError:  # tmux missing or failing: the task is there all the same
+            session = None
+        return {
+            **task.to_json(),
+            "session": session.to_json() if session else None,
+            **({"body": task.body} if body else {}),
+        }
+
+    def board(self) -> dict[str, Any]:
+        """The board's columns and the name of the column of statuses that match none."""
+        return {"columns": list(self.board_columns), "other": board.OTHER}
 
     # -- review: a task's changes, conflicts between tasks, landing -----------------------------
 
@@ -435,39 +477,14 @@ class ClaudeSessions(SessionSettings):
         "rebase"), or refuse (``LandRefused``) and change nothing; ``cleanup`` then stops the
         session, removes the worktree and deletes the branch."""
         task = self.tasks().get(validate_task_id(task_id))
+        title = task.title if task is not None else None
         with self._land_lock:
-            try:
-                landing = land(
-                    self.root_dir,
-                    task_id,
-                    strategy,
-                    cleanup=cleanup,
-                    commit_uncommitted=commit_uncommitted,
-                    message=message,
-                    title=task.title if task is not None else None,
-                    stop=self.stop,
-                )
-            except LandRefused as refused:
-                self.log.info("jupyter-claude: land %s (%s) refused: %s", task_id, strategy, refused)
-                raise
-        self.log.info(
-            "jupyter-claude: landed %s into %s (%s): %s -> %s, cleanup %s",
-            task_id,
-            landing.target,
-            strategy,
-            landing.previous[:12],
-            landing.commit[:12],
-            landing.cleanup,
-        )
-        return landing
+            return land(
+                self.root_dir, task_id, strategy, cleanup=cleanup, commit_uncommitted=commit_uncommitted,
+                message=message, title=title, stop=self.stop, log=self.log,
+            )  # fmt: skip
 
     # -- building blocks --------------------------------------------------------------------
-
-    def default_command(self) -> Argv:
-        """``tw-start {id}`` when the user's script is on PATH, else the built-in task workflow."""
-        if shutil.which("tw-start"):
-            return ["tw-start", "{id}"]
-        return [sys.executable, "-m", "jupyter_claude", "run-task", "{id}"]
 
     def pane_settings(self) -> str:
         """The settings the built-in workflow needs, as JSON for ``JUPYTER_CLAUDE_SETTINGS``: the
@@ -477,14 +494,9 @@ class ClaudeSessions(SessionSettings):
         return encode_pane_settings(values)
 
     def command_for(self, task_id: str, override: Argv | None = None) -> Argv:
-        """The argv for a task: the override, the setting, or the default, with {id} filled in."""
-        validate_task_id(task_id)
-        template = list(override) if override is not None else list(self.command) or self.default_command()
-        if not template or not all(isinstance(part, str) for part in template):
-            raise InvalidSetting("a command must be a non-empty list of strings")
-        if "=" in template[0]:
-            raise InvalidSetting(f"the program name {template[0]!r} may not contain '='")
-        return [part.replace("{id}", task_id) for part in template]
+        """The argv for a task: the override, the ``command`` setting, or the default (``tw-start
+        {id}`` when that script is on PATH, else the built-in workflow), with {id} filled in."""
+        return command_for(task_id, override, self.command)
 
     def resolve_cwd(self, cwd: str | None) -> str:
         """An existing directory inside ``root_dir`` to start in; relative paths are taken from

@@ -14,9 +14,11 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from .agentstate import QUIET_SECONDS
+from .board import DEFAULT_COLUMNS, OTHER, column_key
 from .config import default_log_dir
 from .errors import InvalidSetting
 from .ids import is_valid_task_id
+from .taskedit import check_line
 
 
 class SessionSettings(LoggingConfigurable):
@@ -141,6 +143,15 @@ class SessionSettings(LoggingConfigurable):
         side-by-side view shows.""",
     ).tag(config=True)
 
+    board_columns = List(
+        Unicode(),
+        default_value=list(DEFAULT_COLUMNS),
+        help="""Columns of the task board, in order; moving a card there writes the column's name
+        as the task's status. A status matches a column loosely (case, emoji and punctuation
+        around the words ignored: "🟡 To Do" is in "To Do"); a task without status is in the first
+        column, one whose status matches none in "Other".""",
+    ).tag(config=True)
+
     @default("root_dir")
     def _default_root_dir(self) -> str:
         return os.getcwd()
@@ -148,6 +159,16 @@ class SessionSettings(LoggingConfigurable):
     @default("log_dir")
     def _default_log_dir(self) -> str:
         return default_log_dir()
+
+    @validate("board_columns")
+    def _check_board_columns(self, proposal: Any) -> list[str]:
+        columns = [check_line(name, "a board column") for name in proposal["value"]]
+        if not columns:
+            raise InvalidSetting("board_columns needs at least one column")
+        keys = [column_key(name) or name for name in columns]
+        if len(set(keys)) != len(keys) or OTHER.lower() in keys:
+            raise InvalidSetting(f"board_columns {columns!r} name one column twice, or one called {OTHER!r}")
+        return columns
 
     @validate("session_prefix")
     def _check_prefix(self, proposal: Any) -> str:

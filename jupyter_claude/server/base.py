@@ -37,6 +37,7 @@ ERROR_STATUS = {
     "log_unavailable": 503,
     "conflict": 409,
     "forbidden": 403,
+    "not_editable": 422,
 }
 
 #: Error code of plain HTTP errors (raised by Tornado or jupyter_server).

@@ -15,17 +15,35 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import ClaudeAPIHandler, bad_request
+from .taskhandlers import CREATE_KEYS, BoardHandler, TaskHandler, TaskListing
 from .websockets import EventsWebSocket, StreamWebSocket
 
 
-class TasksHandler(ClaudeAPIHandler):
-    """``GET claude/tasks``: task files merged with live sessions."""
+class TasksHandler(TaskListing):
+    """``GET claude/tasks``: task files merged with live sessions; ``POST``: a new task."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Tasks, sessions without a task file, and the files that could not be read."""
-        self.finish(await self.call(self.sessions.overview))
+        """Tasks, sessions without a task file, and the files that could not be read
+        (``?fields=`` keeps only those row keys, ``?q=`` only the tasks holding that text)."""
+        self.finish(await self.call(self.sessions.overview_text, **self.listing_options()))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """``{"title", "body"?, "status"?, "priority"?, "id"?}``: write a new task file (201)."""
+        options = self.text_options(self.body(), CREATE_KEYS)
+        task = await self.call(
+            self.sessions.create_task,
+            options["title"],
+            options["body"] or "",
+            options["status"],
+            options["priority"],
+            options["id"],
+        )
+        self.set_status(201)
+        self.finish(await self.call(self.sessions.task_row, task))
 
 
 class SessionsHandler(ClaudeAPIHandler):
@@ -260,6 +278,8 @@ _ID = r"(.*)"
 
 default_handlers: list[tuple[str, type[Any]]] = [
     (r"claude/tasks", TasksHandler),
+    (r"claude/tasks/([^/]*)", TaskHandler),
+    (r"claude/board", BoardHandler),
     (r"claude/sessions", SessionsHandler),
     (r"claude/conflicts", ConflictsHandler),
     (r"claude/events", EventsWebSocket),

@@ -98,8 +98,8 @@ export interface ITask {
   status: string | null;
   priority: string | null;
   path: string | null;
-  /** The task file's front matter. */
-  metadata: Record<string, unknown>;
+  /** The task file's front matter (absent in a compact listing: see IListOptions). */
+  metadata?: Record<string, unknown>;
   /** False when the id fails the gate (such a task never has a session). */
   valid: boolean;
   invalid_reason: string | null;
@@ -107,9 +107,42 @@ export interface ITask {
   version: string | null;
   /**
    * The session (a stopped one when none runs); null for an invalid id, or
-   * when session states are unknown.
+   * when session states are unknown. Absent in a compact listing, whose
+   * reply lists the sessions once instead (ITasksReply.sessions).
    */
-  session: ISession | null;
+  session?: ISession | null;
+}
+
+/** A task with its body text (GET claude/tasks/{id}). */
+export interface ITaskDetail extends ITask {
+  /** The markdown after the front matter. */
+  body: string;
+}
+
+/** What GET claude/tasks may ask for. */
+export interface IListOptions {
+  /** Only these row keys (`id` always): a compact listing. */
+  fields?: readonly string[];
+  /** Only the tasks whose id, title, status, priority or body holds this text (any case). */
+  q?: string;
+}
+
+/** The body of POST claude/tasks. */
+export interface INewTask {
+  title: string;
+  body?: string;
+  status?: string | null;
+  priority?: string | null;
+  /** The id; made from the title when absent. */
+  id?: string | null;
+}
+
+/** The reply of GET claude/board. */
+export interface IBoard {
+  /** The board's columns, in order (the server's board_columns setting). */
+  columns: string[];
+  /** The name of the column of statuses that match none. */
+  other: string;
 }
 
 /** A task file the server could not read. */
@@ -124,6 +157,8 @@ export interface ITasksReply {
   problems: ITaskProblem[];
   /** Present when tmux is missing or failing: every `session` is then null. */
   sessions_error?: ISessionsError;
+  /** With `fields`: the sessions tmux has, listed once instead of per row. */
+  sessions?: ISession[];
 }
 
 /** The result of opening the user's own terminal on a session. */
@@ -269,6 +304,11 @@ export class ClaudeAPIError extends Error {
   get isTmuxMissing(): boolean {
     return this.status === 503 && this.code === TMUX_NOT_FOUND;
   }
+
+  /** The task file changed since it was read (a move's if_match), or a new id is taken. */
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
 }
 
 /** Raise a clear error for an id the server would refuse anyway. */
@@ -288,9 +328,39 @@ export function checkTaskId(id: string): string {
 export class ClaudeAPI {
   constructor(readonly serverSettings = ServerConnection.makeSettings()) {}
 
-  /** GET claude/tasks: task files merged with live sessions. */
-  listTasks(): Promise<ITasksReply> {
-    return this.request<ITasksReply>(['tasks']);
+  /** GET claude/tasks: task files merged with live sessions (compact or searched with options). */
+  listTasks(options: IListOptions = {}): Promise<ITasksReply> {
+    const query = new URLSearchParams();
+    if (options.fields) {
+      query.set('fields', options.fields.join(','));
+    }
+    if (options.q) {
+      query.set('q', options.q);
+    }
+    return this.request<ITasksReply>(['tasks'], 'GET', undefined, query);
+  }
+
+  /** GET claude/tasks/{id}: one task with its body and session. */
+  getTask(id: string): Promise<ITaskDetail> {
+    return this.request<ITaskDetail>(['tasks', checkTaskId(id)]);
+  }
+
+  /** POST claude/tasks: write a new task file; its row comes back. */
+  createTask(task: INewTask): Promise<ITask> {
+    return this.request<ITask>(['tasks'], 'POST', task);
+  }
+
+  /**
+   * PATCH claude/tasks/{id}: set the task's status. With `ifMatch` (the
+   * version the caller read) a file changed since is refused with a 409.
+   */
+  moveTask(id: string, status: string, ifMatch: string | null = null): Promise<ITask> {
+    return this.request<ITask>(['tasks', checkTaskId(id)], 'PATCH', { status, if_match: ifMatch });
+  }
+
+  /** GET claude/board: the board's columns. */
+  board(): Promise<IBoard> {
+    return this.request<IBoard>(['board']);
   }
 
   /** GET claude/sessions: every live or remembered session. */
@@ -412,15 +482,17 @@ export class ClaudeAPI {
 
   private async request<T>(
     path: string[],
-    method: 'GET' | 'POST' = 'GET',
-    body?: unknown
+    method: 'GET' | 'POST' | 'PATCH' = 'GET',
+    body?: unknown,
+    query?: URLSearchParams
   ): Promise<T> {
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers = { 'Content-Type': 'application/json' };
     }
-    const response = await this.fetch(this.url(path), init);
+    const search = query?.toString();
+    const response = await this.fetch(this.url(path) + (search ? `?${search}` : ''), init);
     return (await response.json()) as T;
   }
 

@@ -1,7 +1,7 @@
 /**
  * jupyter-claude: the plugin wiring. One model (tasks + pushed sessions and
- * conflicts), the sidebar, the log tabs, the Changes tabs, the task file
- * toolbar/context menu and the commands.
+ * conflicts), the sidebar, the log tabs, the Changes tabs, the task board and
+ * its task views, the task file toolbar/context menu and the commands.
  * Every token but the application is optional, so this runs in JupyterLab 4
  * and in Notebook 7 (where log tabs open in the right side panel, as
  * Notebook's main area holds a single document).
@@ -20,11 +20,14 @@ import {
 } from '@jupyterlab/apputils';
 import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
 import { CommandToolbarButton } from '@jupyterlab/ui-components';
 
 import { ClaudeAPI } from './api';
+import { addTaskBoard } from './boardplugin';
 import { ClaudeChangesView, createChangesWidget } from './changes';
 import { addCommands } from './commands';
 import {
@@ -61,7 +64,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ILayoutRestorer,
     ILabShell,
-    IThemeManager
+    IThemeManager,
+    ILauncher,
+    IRenderMimeRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -70,7 +75,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     fileBrowserFactory: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     labShell: ILabShell | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    launcher: ILauncher | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const config: IConfig = {
       confirmStop: true,
@@ -126,9 +133,21 @@ const plugin: JupyterFrontEndPlugin<void> = {
     };
     addReviewCommands(app, openChanges);
 
+    // The task board, its task views and their commands.
+    const board = addTaskBoard(app, model, {
+      palette,
+      launcher,
+      restorer,
+      rendermime,
+      labShell,
+      scrollback: () => config.scrollback
+    });
     themeManager?.themeChanged.connect(() => {
       // Let the new theme's CSS variables apply before reading them.
-      requestAnimationFrame(() => tracker.forEach(widget => widget.content.updateTheme()));
+      requestAnimationFrame(() => {
+        tracker.forEach(widget => widget.content.updateTheme());
+        board.updateTheme();
+      });
     });
 
     // Be told: waiting for you, finished its turn, exited.

@@ -3,9 +3,14 @@
  * live badge, a warning when its task log is not whole, a ⚠ when its branch
  * would conflict with another task's or the base (naming them and the files),
  * and Run / Stop / Attach / Open log / Changes buttons; the approval card of a
- * pending permission request; a filter box, and a banner when the server side
- * can't work or can't tell session states. The sidebar's tab shows how many
- * requests are pending.
+ * pending permission request in its row; a filter box, and a banner when the
+ * server side can't work or can't tell session states. The sidebar's tab
+ * shows how many requests are pending. Rows sort by id in natural order (t1,
+ * t2, t10), or group by session state (waiting first); only the rows in view
+ * are in the DOM (virtuallist.ts), so 10,000 tasks cost what 30 do. A row is
+ * ROW_HEIGHT tall, or, with an approval card, as tall as it is drawn (the list
+ * measures it); the card object outlives its row's nodes, so an expanded
+ * input and a typed reason stay through re-renders and scrolling.
  *
  * Plain DOM on top of ClaudeModel; every action runs a command, so the
  * buttons and the palette behave the same.
@@ -22,13 +27,28 @@ import { CommandRegistry } from '@lumino/commands';
 import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
-import { pendingCount, pendingOf } from './approval';
+import { pendingOf } from './approval';
 import { ApprovalCard } from './approvalcard';
 import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
 import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { conflictBadge, conflictText } from './review';
+import { STATES, stateWords } from './vocabulary';
+import { VirtualList } from './virtuallist';
+
+/** Heights of a row and of a group heading (the CSS gives them the same). */
+export const ROW_HEIGHT = 52;
+export const GROUP_HEIGHT = 26;
+
+/**
+ * The height assumed for a row with an approval card until it is drawn and
+ * measured (a row and a card with its summary and buttons, collapsed).
+ */
+export const PENDING_ROW_HEIGHT = 156;
+
+/** What the list shows: a row, or the heading of a group of rows in one state. */
+type ListItem = { kind: 'row'; row: IRow } | { kind: 'group'; state: string; text: string; count: number };
 
 /** The sidebar icon: a terminal prompt in a rounded frame. */
 export const claudeIcon = new LabIcon({
@@ -36,6 +56,15 @@ export const claudeIcon = new LabIcon({
   svgstr:
     '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
     '<path class="jp-icon3" fill="#616161" d="M4 3h16a2 2 0 0 1 2 2v14a2 2 0 0 1-2 2H4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm0 2v14h16V5H4zm2.3 3.7 1.4-1.4L12.4 12l-4.7 4.7-1.4-1.4L9.6 12 6.3 8.7zM13 15h5v2h-5v-2z"/>' +
+    '</svg>'
+});
+
+/** The task board's icon: three columns of cards. */
+export const boardIcon = new LabIcon({
+  name: 'jupyter-claude:board',
+  svgstr:
+    '<svg xmlns="http://www.w3.org/2000/svg" width="16" height="16" viewBox="0 0 24 24">' +
+    '<path class="jp-icon3" fill="#616161" d="M3 3h5v18H3V3zm1.5 2v4h2V5h-2zm5-2h5v18h-5V3zm1.5 2v7h2V5h-2zm5-2h5v18h-5V3zm1.5 2v3h2V5h-2z"/>' +
     '</svg>'
 });
 
@@ -130,7 +159,25 @@ export class ClaudeSessionsPanel extends Widget {
       this.model.events.reconnectNow();
       void this.model.refresh();
     };
-    header.append(heading, this._connection, refresh);
+    const group = document.createElement('button');
+    group.className = 'jp-ClaudeSessions-iconButton jp-ClaudeSessions-groupButton';
+    group.dataset.action = 'group';
+    group.textContent = '≡';
+    group.title = 'Group by session state (waiting first)';
+    group.setAttribute('aria-label', group.title);
+    group.setAttribute('aria-pressed', 'false');
+    group.onclick = () => {
+      this.groupByState = !this.groupByState;
+    };
+    this._groupButton = group;
+    const board = document.createElement('button');
+    board.className = 'jp-ClaudeSessions-iconButton';
+    board.dataset.action = 'board';
+    board.title = 'Open the task board';
+    board.setAttribute('aria-label', board.title);
+    boardIcon.element({ container: board, tag: 'span' });
+    board.onclick = () => void this.commands.execute(CommandIDs.openBoard);
+    header.append(heading, this._connection, board, group, refresh);
 
     this._banner = div('jp-ClaudeSessions-banner');
     this._banner.setAttribute('role', 'alert');
@@ -142,9 +189,20 @@ export class ClaudeSessionsPanel extends Widget {
     this._filter.setAttribute('aria-label', 'Filter tasks');
     this._filter.oninput = () => this._renderRows();
 
-    this._list = document.createElement('ul');
+    this._list = document.createElement('div');
     this._list.className = 'jp-ClaudeSessions-list';
     this._list.onclick = event => this._onClick(event);
+    this._virtual = new VirtualList<ListItem>({
+      scroller: this._list,
+      spacerTag: 'ul',
+      spacerClass: 'jp-ClaudeSessions-rows',
+      height: item =>
+        item.kind === 'group' ? GROUP_HEIGHT : pendingOf(item.row.session) ? PENDING_ROW_HEIGHT : ROW_HEIGHT,
+      measure: item => item.kind === 'row' && pendingOf(item.row.session) !== null,
+      key: item => (item.kind === 'row' ? `row:${item.row.id}` : `group:${item.state}`),
+      signature: item => (item.kind === 'row' ? this._rowSignature(item.row) : `${item.text}:${item.count}`),
+      render: item => (item.kind === 'row' ? this._renderRow(item.row) : this._renderGroup(item))
+    });
 
     this._empty = div('jp-ClaudeSessions-empty');
     this._problems = document.createElement('details');
@@ -171,8 +229,21 @@ export class ClaudeSessionsPanel extends Widget {
     }
   }
 
+  /** Whether rows are grouped by session state (waiting first) rather than listed by id. */
+  get groupByState(): boolean {
+    return this._groupByState;
+  }
+
+  set groupByState(value: boolean) {
+    this._groupByState = value;
+    this._groupButton.setAttribute('aria-pressed', String(value));
+    this._groupButton.classList.toggle('jp-mod-active', value);
+    this._renderRows();
+  }
+
   dispose(): void {
     window.clearInterval(this._interval);
+    this._virtual.dispose();
     this._cards.forEach(card => card.dispose());
     this._cards.clear();
     super.dispose();
@@ -180,6 +251,10 @@ export class ClaudeSessionsPanel extends Widget {
 
   protected onAfterShow(msg: Message): void {
     super.onAfterShow(msg);
+    if (this._stale) {
+      this._renderRows();
+    }
+    this._virtual.update();
     void this.model.refresh();
   }
 
@@ -208,13 +283,23 @@ export class ClaudeSessionsPanel extends Widget {
       }
       this._problems.append(summary, list);
     }
-    this._renderRows();
     this._renderPending();
+    this._renderRows();
   }
 
-  /** The tab's count of pending requests (`data-claude-pending`), and its caption. */
+  /**
+   * The tab's count of pending requests (`data-claude-pending`) and its
+   * caption, also while the panel is hidden; cards of requests no longer
+   * pending go (a row filtered out or scrolled away keeps its card).
+   */
   private _renderPending(): void {
-    const count = pendingCount(this.model.rows);
+    for (const [id, card] of this._cards) {
+      if (pendingOf(this.model.session(id))?.request !== card.request) {
+        card.dispose();
+        this._cards.delete(id);
+      }
+    }
+    const count = this.model.pendingCount; // also while hidden: the tab shows it
     const dataset: Record<string, string> = { ...this.title.dataset };
     delete dataset[PENDING_KEY];
     if (count > 0) {
@@ -230,36 +315,42 @@ export class ClaudeSessionsPanel extends Widget {
   }
 
   private _renderRows(): void {
+    if (!this.isVisible) {
+      this._stale = true; // drawn when shown: a hidden panel costs nothing per event
+      return;
+    }
+    this._stale = false;
     const needle = this._filter.value.trim().toLowerCase();
-    const rows = this.model.rows.filter(row => matches(row, needle));
-    // Rebuild only the rows that changed, so a click or focus in the others survives.
-    const nodes = new Map<string, { key: string; node: HTMLLIElement }>();
-    for (const row of rows) {
-      const key = JSON.stringify([row, this._pending.has(row.id), this.model.conflictsFor(row.id)]);
-      const old = this._rows.get(row.id);
-      nodes.set(row.id, old?.key === key ? old : { key, node: this._renderRow(row) });
-    }
-    this._rows = nodes;
-    // Cards of requests no longer pending go (a filtered-out row keeps its card).
-    for (const [id, card] of this._cards) {
-      if (pendingOf(this.model.session(id))?.request !== card.request) {
-        card.dispose();
-        this._cards.delete(id);
+    const all = this.model.rows;
+    const ranks = this.model.naturalRanks;
+    const rows = all.filter(row => matches(row, needle));
+    const items: ListItem[] = [];
+    if (this._groupByState) {
+      const groups = new Map<string, { text: string; rows: IRow[] }>();
+      for (const row of rows) {
+        const badge = badgeForRow(row);
+        const group = groups.get(badge.state) ?? { text: groupText(badge.state, badge.text), rows: [] };
+        group.rows.push(row);
+        groups.set(badge.state, group);
       }
-    }
-    const wanted = new Set([...nodes.values()].map(entry => entry.node));
-    for (const child of [...this._list.children]) {
-      if (!wanted.has(child as HTMLLIElement)) {
-        child.remove();
+      const order = [...groups.keys()].sort((a, b) => groupRank(a) - groupRank(b) || a.localeCompare(b));
+      for (const state of order) {
+        const group = groups.get(state)!;
+        items.push({ kind: 'group', state, text: group.text, count: group.rows.length });
+        group.rows.sort((a, b) => ranks.get(a.id)! - ranks.get(b.id)!);
+        items.push(...group.rows.map(row => ({ kind: 'row' as const, row })));
       }
+    } else {
+      rows.sort((a, b) => ranks.get(a.id)! - ranks.get(b.id)!);
+      items.push(...rows.map(row => ({ kind: 'row' as const, row })));
     }
-    let cursor = this._list.firstElementChild;
-    for (const node of wanted) {
-      if (node === cursor) {
-        cursor = cursor.nextElementSibling;
-      } else {
-        this._list.insertBefore(node, cursor);
-      }
+    // A row drawn again takes its card along; a focus in the card (a reason being typed) stays.
+    const active = document.activeElement;
+    const typing =
+      active instanceof HTMLElement && this._list.contains(active) && active.closest('.jp-ClaudeApproval') !== null;
+    this._virtual.setItems(items);
+    if (typing && active.isConnected && document.activeElement !== active) {
+      active.focus({ preventScroll: true });
     }
 
     this._empty.hidden = rows.length > 0 || this.model.banner !== null;
@@ -270,6 +361,23 @@ export class ClaudeSessionsPanel extends Widget {
     } else {
       this._empty.textContent = 'No tasks and no sessions yet.';
     }
+  }
+
+  private _renderGroup(item: { state: string; text: string; count: number }): HTMLLIElement {
+    const node = document.createElement('li');
+    node.className = 'jp-ClaudeSessions-group';
+    node.dataset.state = item.state;
+    node.setAttribute('role', 'heading');
+    node.setAttribute('aria-level', '3');
+    node.append(span('jp-ClaudeSessions-groupText', item.text), span('jp-ClaudeSessions-groupCount', String(item.count)));
+    return node;
+  }
+
+  /** Changes whenever a row must be drawn again: the row, its busy buttons, its conflicts. */
+  private _rowSignature(row: IRow): string {
+    const conflicts = this.model.conflictsFor(row.id);
+    const base = conflicts.length ? this.model.conflicts?.base ?? null : null;
+    return JSON.stringify([row, this._busy.has(row.id), conflicts, base]);
   }
 
   private _renderRow(row: IRow): HTMLLIElement {
@@ -322,7 +430,7 @@ export class ClaudeSessionsPanel extends Widget {
       button.dataset.action = spec.action;
       button.title = spec.label;
       button.setAttribute('aria-label', `${spec.label} (${row.id})`);
-      button.disabled = this._pending.has(row.id) || !spec.enabled(row);
+      button.disabled = this._busy.has(row.id) || !spec.enabled(row);
       spec.icon.element({ container: button, tag: 'span' });
       actions.append(button);
     }
@@ -330,7 +438,7 @@ export class ClaudeSessionsPanel extends Widget {
     item.append(main, detail);
     const pending = pendingOf(row.session);
     if (pending) {
-      // The same card moves into a rebuilt row: its expanded input and typed reason stay.
+      // The same card moves into a row drawn again: its expanded input and typed reason stay.
       let card = this._cards.get(row.id);
       if (card?.request !== pending.request) {
         card?.dispose();
@@ -372,12 +480,12 @@ export class ClaudeSessionsPanel extends Widget {
 
   /** Run a command for a row, keeping its buttons disabled meanwhile. */
   private async _run(id: string, command: string): Promise<void> {
-    this._pending.add(id);
+    this._busy.add(id);
     this._renderRows();
     try {
       await this.commands.execute(command, { id });
     } finally {
-      this._pending.delete(id);
+      this._busy.delete(id);
       this._renderRows();
     }
   }
@@ -385,13 +493,36 @@ export class ClaudeSessionsPanel extends Widget {
   private _connection: HTMLElement;
   private _banner: HTMLElement;
   private _filter: HTMLInputElement;
-  private _list: HTMLUListElement;
+  private _list: HTMLDivElement;
+  private _virtual: VirtualList<ListItem>;
+  private _groupButton: HTMLButtonElement;
+  private _groupByState = false;
+  private _stale = true;
   private _empty: HTMLElement;
   private _problems: HTMLDetailsElement;
-  private _pending = new Set<string>();
-  private _rows = new Map<string, { key: string; node: HTMLLIElement }>();
+  /** Rows whose command is running (their buttons are disabled meanwhile). */
+  private _busy = new Set<string>();
+  /** The approval card of each task with a pending request, by task id. */
   private _cards = new Map<string, ApprovalCard>();
   private _interval = 0;
+}
+
+/** Where a state's group sorts: the vocabulary's order (waiting first), then unknown, invalid. */
+function groupRank(state: string): number {
+  const index = STATES.findIndex(known => known.name === state);
+  if (index >= 0) {
+    return index;
+  }
+  return state === 'invalid' ? STATES.length + 1 : STATES.length;
+}
+
+/** A group heading: the state's icon and words ("waiting for you"). */
+function groupText(state: string, badgeText: string): string {
+  if (state === 'exited') {
+    const words = stateWords(state);
+    return `${words.icon} ${words.label}`;
+  }
+  return badgeText;
 }
 
 function matches(row: IRow, needle: string): boolean {

@@ -87,7 +87,11 @@ export class FakeAPI {
     return this.replies.length;
   }
 
-  listTasks(): Promise<ITasksReply> {
+  /** The options of the last task list request. */
+  lastOptions: unknown = undefined;
+
+  listTasks(options?: unknown): Promise<ITasksReply> {
+    this.lastOptions = options;
     return new Promise((resolve, reject) => {
       this.replies.push(reply => (reply instanceof Error ? reject(reply) : resolve(reply)));
     });
