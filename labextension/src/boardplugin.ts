@@ -78,7 +78,7 @@ export function addTaskBoard(app: JupyterFrontEnd, model: ClaudeModel, options: 
   commands.addCommand(CommandIDs.openBoard, {
     label: 'Claude: Open task board',
     caption: 'The task files as a board: one column per status',
-    icon: args => (args.isLauncher || args.isPalette ? boardIcon : undefined),
+    icon: boardIcon, // the launcher passes no flag of its own: the card and the palette both show it
     execute: () => {
       openBoard();
     }

@@ -464,6 +464,7 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     page.goto(lab_server.lab_url())
     launcher_card = page.locator(".jp-LauncherCard", has_text="Claude: Open task board")
     expect(launcher_card).to_be_visible(timeout=60_000)
+    expect(launcher_card.locator(".jp-LauncherCard-icon svg")).to_have_count(1)  # the board's icon
     launcher_card.click()
     board = page.locator("#jp-claude-board")
     expect(board.locator(".jp-ClaudeBoard-card").first).to_be_visible()
