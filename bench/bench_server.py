@@ -120,7 +120,7 @@ class Server:
         self.port, self.token = free_port(), uuid.uuid4().hex
         if root is None:
             root = workdir / "root"
-            root.mkdir()
+            root.mkdir(exist_ok=True)  # a benchmark may have put files there
         env = {
             **os.environ,
             "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),

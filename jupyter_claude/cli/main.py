@@ -26,7 +26,14 @@ from traitlets.config.loader import ArgumentError
 from ..core import logs
 from ..core.commands import add_commands, execute
 from ..core.config import split_settings
-from ..core.errors import ClaudeSessionsError, InvalidSetting, InvalidTaskId, SessionNotFound, TmuxNotFound
+from ..core.errors import (
+    ClaudeSessionsError,
+    InvalidSetting,
+    InvalidTaskId,
+    SessionNotFound,
+    TaskNotFound,
+    TmuxNotFound,
+)
 from ..core.manager import ClaudeSessions
 from . import pane, render
 
@@ -123,7 +130,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as error:
         print(str(error), file=sys.stderr)
         return EXIT_BAD_INPUT
-    except (InvalidTaskId, InvalidSetting) as error:
+    except (InvalidTaskId, InvalidSetting, TaskNotFound) as error:
         print(f"error: {error}", file=sys.stderr)
         return EXIT_BAD_INPUT
     except TmuxNotFound as error:

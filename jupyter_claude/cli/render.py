@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import json
+import os
 import sys
 from collections.abc import Sequence
 from typing import Any
 
 from ..core.commands import Outcome, Table
+from ..core.review import colour_patch
 
 
 def print_json(value: Any) -> None:
@@ -20,6 +22,15 @@ def print_table(header: Sequence[str], rows: Sequence[Sequence[str]]) -> None:
     print(Table(tuple(header), tuple(tuple(row) for row in rows)).text())
 
 
+def print_patch(patch: str) -> None:
+    """A patch after a blank line: in colour on a terminal (unless NO_COLOR is set), plain when piped."""
+    print()
+    if sys.stdout.isatty() and not os.environ.get("NO_COLOR"):
+        print("\n".join(colour_patch(patch)))
+    else:
+        sys.stdout.write(patch)
+
+
 def print_outcome(outcome: Outcome, as_json: bool = False) -> None:
     """Print what a command did (notes go to stderr)."""
     if as_json:
@@ -30,6 +41,8 @@ def print_outcome(outcome: Outcome, as_json: bool = False) -> None:
         else:
             for line in outcome.lines:
                 print(line)
+        if outcome.command == "diff" and outcome.json.get("patch"):
+            print_patch(outcome.json["patch"])
         if outcome.table is not None:
             print(outcome.table.text())
     sys.stdout.flush()

@@ -20,6 +20,7 @@ from . import figures, vocabulary
 from .interaction import WaitTimeout
 from .manager import ClaudeSessions
 from .permissions import NotPending
+from .review import conflict_lines, diff_lines, land_lines, strategy_of
 from .session import Session
 from .terminal import TerminalResult
 
@@ -140,6 +141,25 @@ COMMANDS: tuple[Command, ...] = (
         ),
     ),
     Command(
+        "diff",
+        "a task's changes: commits, files and patch against its base, and its uncommitted work",
+        (ID, Argument(("--stat",), "commits and files with line counts, no patch", "flag")),
+    ),
+    Command("conflicts", "live tasks whose branches would conflict (with each other or the base)"),
+    Command(
+        "land",
+        "merge a task's branch into the main checkout's branch; refused (nothing changed) on a "
+        "conflict, a dirty checkout or uncommitted work",
+        (
+            ID,
+            Argument(("--squash",), "land as one commit", "flag"),
+            Argument(("--rebase",), "replay the task's commits on top, then fast-forward", "flag"),
+            Argument(("--cleanup",), "then stop the session, remove the worktree, delete the branch", "flag"),
+            Argument(("--commit-uncommitted",), "first commit the worktree's uncommitted work there", "flag"),
+            Argument(("-m", "--message"), "the message of that commit"),
+        ),
+    ),
+    Command(
         "usage",
         "tokens, model turns, working time and cost of each task (all of them, or these), and the total",
         (Argument(("id",), "task id(s) (default: every task)", nargs="*"),),
@@ -155,6 +175,28 @@ COMMANDS: tuple[Command, ...] = (
                 defaults={"magic": 50},
                 only="magic",
             ),
+        ),
+    ),
+)
+COMMANDS += (
+    Command(
+        "new",
+        "create a task file (TOML front matter) in the first task folder",
+        (
+            Argument(("title",), "the task's title"),
+            Argument(("--status",), "its status (default: the first board column)"),
+            Argument(("--priority",), "its priority, e.g. High"),
+            Argument(("--id",), "its id (default: made from the title)"),
+            Argument(("--body",), "its body, in markdown"),
+        ),
+    ),
+    Command(
+        "move",
+        "set a task's status (its front matter's status; nothing else in the file changes)",
+        (
+            ID,
+            Argument(("status",), "the new status, e.g. Done"),
+            Argument(("--if-match",), "only if the file is still this version (a task's version)"),
         ),
     ),
 )
@@ -412,6 +454,37 @@ def _wait(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
     return Outcome("wait", data, table=table, notes=notes, value=reached, code=code)
 
 
+def _diff(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    diff = sessions.diff(args.id)
+    data = diff.to_json()
+    if args.stat:
+        del data["patch"]
+    return Outcome("diff", data, diff_lines(diff), value=diff)
+
+
+def _conflicts(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    report = sessions.conflicts()
+    return Outcome("conflicts", report.to_json(), conflict_lines(report), value=report)
+
+
+def _land(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    strategy = strategy_of(args.squash, args.rebase, args.commit_uncommitted, args.message)
+    landing = sessions.land(args.id, strategy, args.cleanup, args.commit_uncommitted, args.message)
+    return Outcome("land", landing.to_json(), land_lines(landing), value=landing)
+
+
+def _new(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    task = sessions.create_task(args.title, args.body or "", args.status, args.priority, args.id)
+    line = f"created {task.path}: {task.id} · {task.status}"
+    return Outcome("new", task.to_json(), (line,), value=task)
+
+
+def _move(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    task = sessions.set_status(args.id, args.status, if_match=args.if_match)
+    line = f"{task.id}: status {task.status} ({task.path})"
+    return Outcome("move", task.to_json(), (line,), value=task)
+
+
 #: How each command runs.
 RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "start": _start,
@@ -426,6 +499,11 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "deny": _answer,
     "send": _send,
     "wait": _wait,
+    "diff": _diff,
+    "conflicts": _conflicts,
+    "land": _land,
+    "new": _new,
+    "move": _move,
     "usage": _usage,
 }
 

@@ -62,3 +62,46 @@ class InputRefused(ClaudeSessionsError):
     """Typing into agents is turned off (the ``allow_input`` setting)."""
 
     code = "forbidden"
+
+
+class WorktreeNotFound(ClaudeSessionsError):
+    """The task has no worktree (a ``tw-start`` or custom command, or it was removed); nothing changed."""
+
+    code = "not_found"
+
+
+class TaskNotFound(ClaudeSessionsError, LookupError):
+    """No task file has this id; nothing was changed."""
+
+    code = "not_found"
+
+
+class LandRefused(ClaudeSessionsError):
+    """A task cannot land now (conflicts, a dirty checkout, ...); nothing was changed.
+
+    ``paths`` names the files involved (the conflicting ones, the dirty ones).
+    """
+
+    code = "land_refused"
+
+    def __init__(self, message: str, paths: list[str] | tuple[str, ...] = ()) -> None:
+        super().__init__(message)
+        self.paths = list(paths)
+
+    def details(self) -> dict[str, list[str]]:
+        """Fields the REST API adds to the error's JSON."""
+        return {"paths": self.paths}
+
+
+class TaskConflict(ClaudeSessionsError):
+    """The task file changed since the caller read it, or a new task's id is taken; nothing was
+    changed (read it again and retry)."""
+
+    code = "conflict"
+
+
+class TaskNotEditable(ClaudeSessionsError):
+    """The task file's front matter holds the value in a form that cannot be rewritten exactly
+    (edit it by hand); nothing was changed."""
+
+    code = "not_editable"

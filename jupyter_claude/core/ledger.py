@@ -24,7 +24,7 @@ from .prices import PriceTable
 from .queue import positions
 from .session import Session
 from .spawn import iso
-from .tasks import Task, TaskIndex
+from .tasks import TaskIndex
 from .tmux import TmuxServer, exact_pane
 from .usage import UsageBook
 
@@ -109,6 +109,19 @@ class Ledger:
         if recorded is not None:
             return state, recorded
         return state, Limit(reason=REPORTED if session.agent == "claude" else ON_SCREEN)
+
+    def stopped(
+        self, index: TaskIndex, live: Sequence[Session], prefix: str, prices_setting: Any
+    ) -> list[Session]:
+        """A stopped Session with its usage for each task of ``index`` that has transcripts and no
+        live session (the tasks without any cost nothing: their lists are looked up once)."""
+        running = {session.id for session in live}
+        wanted = []
+        for task_id in sorted(self.book.listed() - running):
+            task = index.get(task_id)
+            if task is not None and task.valid:
+                wanted.append(Session(id=task_id, name=prefix + task_id))
+        return [session for session in self.annotate(wanted, prices_setting) if session.usage is not None]
 
     def report(
         self,
@@ -197,14 +210,3 @@ class Resumer:
             iso(limit.resets_at) if limit.resets_at is not None else "?",
             limits.RESUME_TEXT,
         )
-
-
-def with_stopped_usage(
-    pairs: list[tuple[Task | None, Session | None]], annotate: Callable[[list[Session]], list[Session]]
-) -> list[tuple[Task | None, Session | None]]:
-    """Tasks paired with their sessions, the stopped ones annotated too (what earlier runs used)."""
-    stopped = annotate(
-        [session for _, session in pairs if session is not None and session.state == "stopped"]
-    )
-    by_id = {session.id: session for session in stopped}
-    return [(task, by_id.get(s.id, s) if s is not None else None) for task, s in pairs]

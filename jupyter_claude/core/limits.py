@@ -24,7 +24,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from . import options
-from .spawn import Argv, iso
 
 #: Seconds after the reset time before "continue" is sent: Claude Code shows the reset to the
 #: minute (the reset itself falls within that minute).
@@ -98,7 +97,12 @@ def reset_time(text: str, said_at: float) -> float | None:
     return candidate.timestamp()
 
 
-def claim_resume_commands(target: str, key: str) -> list[Argv]:
+def iso(timestamp: float) -> str:
+    """A UTC time as ``2026-11-29T22:40:49Z`` (as :func:`.spawn.iso`; this module comes before it)."""
+    return datetime.fromtimestamp(timestamp, tz=timezone.utc).strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def claim_resume_commands(target: str, key: str) -> list[list[str]]:
     """One tmux call that records ``key`` as resumed unless it already is, printing "won" when it
     did (the compare and the set run in the tmux server, one client at a time)."""
     claim = f"set-option -t {target} {options.RESUMED} {key} ; display-message -p won"

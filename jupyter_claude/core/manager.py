@@ -13,8 +13,7 @@ from __future__ import annotations
 import builtins
 import dataclasses
 import os
-import shutil
-import sys
+import threading
 import time
 from collections.abc import Sequence
 from pathlib import Path
@@ -22,24 +21,30 @@ from typing import Any
 
 from traitlets.config import Config
 
-from . import interaction, logs, permissions
+from . import board, interaction, logs, overview, permissions, taskwrite
+from .accounting import Accounting
 from .config import encode_pane_settings, load_jupyter_config
-from .errors import ClaudeSessionsError, InputRefused, InvalidSetting, SessionNotFound, TmuxError
+from .conflicts import ConflictCache, ConflictReport, check_conflicts
+from .diff import FileVersions, TaskDiff, file_versions, task_diff
+from .errors import (
+    ClaudeSessionsError,
+    InputRefused,
+    InvalidSetting,
+    SessionNotFound,
+    TaskNotFound,
+    TmuxError,
+)
 from .ids import validate_task_id
-from .ledger import Ledger, with_stopped_usage
+from .land import Landing, land
 from .listing import COMMANDS as LISTING_COMMANDS
 from .listing import Listing
 from .permissions import PendingRequest
-from .queue import queue_launches
-from .session import Session, pair_tasks_with_sessions
+from .session import Session
 from .settings import SessionSettings
-from .spawn import Argv, Launch, iso, restart_pipe_commands
-from .tasks import TaskFiles, TaskIndex
+from .spawn import Argv, Launch, command_for, iso, resolve_cwd, restart_log_writers
+from .tasks import Task, TaskFiles, TaskIndex
 from .terminal import TerminalResult, open_terminal
 from .tmux import TmuxServer, exact_pane, exact_session, is_missing_session, is_no_server
-
-#: Longest ``cwd`` a caller may ask for (Linux's PATH_MAX).
-MAX_PATH_LENGTH = 4096
 
 #: The settings the built-in workflow needs inside the pane (see :func:`.config.encode_pane_settings`).
 PANE_SETTINGS = (
@@ -56,7 +61,7 @@ PANE_SETTINGS = (
 )
 
 
-class ClaudeSessions(SessionSettings):
+class ClaudeSessions(SessionSettings, Accounting):
     """Start, re-use, list and stop one tmux session per task.
 
     ``ClaudeSessions(**settings)`` takes its settings as given; ``ClaudeSessions.from_config()``
@@ -66,10 +71,13 @@ class ClaudeSessions(SessionSettings):
     def __init__(self, **kwargs: Any) -> None:
         super().__init__(**kwargs)
         self._task_files: TaskFiles | None = None
+        self._last_listing = overview.LastListing()
         self._listing: Listing | None = None
         self._tmux: TmuxServer | None = None
         self._sizes: dict[str, tuple[int | None, int | None]] = {}
-        self._ledger: Ledger | None = None
+        #: merge-tree results by commit ids (conflicts), and one land at a time.
+        self._conflict_cache = ConflictCache()
+        self._land_lock = threading.Lock()
 
     @classmethod
     def from_config(
@@ -272,7 +280,8 @@ class ClaudeSessions(SessionSettings):
                 return []
             raise
         if any(session.log_health == "stalled" for session in sessions):
-            sessions = self._restart_log_writers(sessions)
+            folder = Path(self.log_dir).expanduser()
+            sessions = restart_log_writers(self.tmux, sessions, folder, self.log_max_bytes, self.log)
         self._remember_sizes(sessions)
         return self._annotate(sessions)
 
@@ -283,32 +292,6 @@ class ClaudeSessions(SessionSettings):
             if session.cols and session.rows and self._sizes.get(session.id) != size:
                 self._sizes[session.id] = size
                 logs.remember_size(self.log_path(session.id), session.cols, session.rows)
-
-    def _restart_log_writers(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
-        """Attach a new log writer to every live session whose writer died (one tmux call)."""
-        stalled = [session for session in sessions if session.log_health == "stalled"]
-        try:
-            logs.prepare_log_dir(Path(self.log_dir).expanduser())
-            binary = self.tmux.binary()
-            commands = [
-                command
-                for session in stalled
-                for command in restart_pipe_commands(
-                    exact_pane(session.name), self.log_path(session.id), self.log_max_bytes, binary
-                )
-            ]
-            self.tmux.run(*commands)
-        except ClaudeSessionsError as error:
-            self.log.warning("jupyter-claude: cannot restart a dead log writer: %s", error)
-            return sessions
-        self.log.warning(
-            "jupyter-claude: the log writer of %s had stopped: restarted, the gap is marked in the log",
-            ", ".join(session.name for session in stalled),
-        )
-        return [
-            dataclasses.replace(session, log_health="gap") if session.log_health == "stalled" else session
-            for session in sessions
-        ]
 
     # -- answering the agent ----------------------------------------------------------------
 
@@ -324,23 +307,11 @@ class ClaudeSessions(SessionSettings):
 
         :class:`~.permissions.NotPending` when that request is not pending any more (answered in
         the terminal or elsewhere, the session gone); the decision is logged and audited."""
-        decision, message = permissions.check_answer(decision, message)
         summary = self.status(task_id).pending
-        record = permissions.read(task_id, request) if summary and summary["request"] == request else None
-        if record is None:
-            raise permissions.NotPending(f"request {request!r} of task {task_id} is not pending")
-        permissions.write_answer(task_id, request, decision, message, by)
-        self.log.info(
-            "jupyter-claude: task %s: %s %s (%s: %s) by %s",
-            task_id,
-            decision,
-            request,
-            record.tool,
-            record.summary,
-            by,
+        current = summary["request"] if summary else None
+        return permissions.answer(
+            task_id, request, current, decision, message, by, self.audit_path(task_id), self.log
         )
-        permissions.audit(self.audit_path(task_id), task_id, record, decision, by)
-        return record
 
     def send(self, task_id: str, text: str) -> Session:
         """Type ``text`` into the agent's pane as literal characters, then Enter (several lines as
@@ -405,46 +376,122 @@ class ClaudeSessions(SessionSettings):
         and ``sessions_error`` says why.
         """
         index = self.tasks()
-        sessions_error: dict[str, str] | None = None
+        sessions, sessions_error = self._sessions_or_error(index)
+        return overview.overview(index, sessions, self.session_prefix, sessions_error)
+
+    def overview_text(self, fields: Sequence[str] | None = None, query: str | None = None) -> str:
+        """:meth:`overview` as the JSON text the REST API sends, made fast at 10,000 tasks:
+        ``fields`` keeps only those row keys, ``query`` only the tasks whose text holds it
+        (see :mod:`.overview`)."""
+        index = self.tasks()
+        sessions, sessions_error = self._sessions_or_error(index)
+        chosen = None if fields is None else overview.parse_fields(",".join(fields))
+        return self._last_listing.text(index, sessions, self.session_prefix, sessions_error, chosen, query)
+
+    def _sessions_or_error(self, index: TaskIndex) -> tuple[builtins.list[Session], dict[str, str] | None]:
         try:
-            sessions = self.list()
+            live = self.list()  # and the stopped tasks that used something (their rows show it)
+            return live + self._stopped_usage(index, live), None
         except ClaudeSessionsError as error:
-            sessions, sessions_error = [], {"error": error.code, "reason": str(error)}
-        rows: builtins.list[dict[str, Any]] = []
-        pairs = pair_tasks_with_sessions(index.tasks, sessions, self.session_prefix)
-        if sessions_error is None:  # a stopped task shows what its earlier runs used
-            pairs = with_stopped_usage(pairs, self._annotate)
-        for task, session in pairs:
-            if task is not None:
-                shown = session.to_json() if session and sessions_error is None else None
-                rows.append({**task.to_json(), "session": shown})
-            elif session is not None:
-                rows.append(
-                    {
-                        "id": session.id,
-                        "title": session.id,
-                        "status": None,
-                        "priority": None,
-                        "path": None,
-                        "metadata": {},
-                        "valid": True,
-                        "invalid_reason": None,
-                        "version": None,
-                        "session": session.to_json(),
-                    }
-                )
-        overview: dict[str, Any] = {"tasks": rows, "problems": [p.to_json() for p in index.problems]}
-        if sessions_error is not None:
-            overview["sessions_error"] = sessions_error
-        return overview
+            return [], {"error": error.code, "reason": str(error)}
+
+    # -- the task board -----------------------------------------------------------------------
+
+    def task(self, task_id: str) -> Task:
+        """The task with this id (:class:`TaskNotFound` when no task file has it)."""
+        task = self.tasks().get(validate_task_id(task_id))
+        if task is None:
+            raise TaskNotFound(f"no task file has the id {task_id!r} (under {', '.join(self.tasks_dirs)})")
+        return task
+
+    def create_task(
+        self,
+        title: str,
+        body: str = "",
+        status: str | None = None,
+        priority: str | None = None,
+        task_id: str | None = None,
+    ) -> Task:
+        """Write a new task file ``{first of tasks_dirs}/{id}.md`` (TOML front matter) and return it.
+
+        The id is ``task_id``, or made from the title (a slug, made unique with -2, -3…); the
+        status defaults to the first board column. Never overwrites a file.
+        """
+        if not self.tasks_dirs:
+            raise InvalidSetting("tasks_dirs is empty: there is no folder to put a new task in")
+        where, created = Path(self.root_dir).expanduser(), time.strftime("%Y-%m-%d")
+        task = taskwrite.create_task(
+            where, self.tasks_dirs[0], self.tasks(), title, body, status, priority, task_id,
+            default_status=self.board_columns[0], created=created,
+        )  # fmt: skip
+        self.log.info("jupyter-claude: created task %s (%s)", task.id, task.path)
+        return task
+
+    def set_status(self, task_id: str, status: str, if_match: str | None = None) -> Task:
+        """Set the task file's front matter ``status`` (nothing else in the file changes).
+
+        ``if_match``: the task's ``version`` as the caller read it; when the file changed since,
+        :class:`TaskConflict` and no change.
+        """
+        task = self.task(task_id)
+        moved = taskwrite.set_status(Path(self.root_dir).expanduser(), task, status, if_match)
+        self.log.info(
+            "jupyter-claude: task %s status %r -> %r (%s)", task.id, task.status, moved.status, task.path
+        )
+        return moved
+
+    def task_row(self, task: Task, body: bool = False) -> dict[str, Any]:
+        """A task as a row of the listing (with its session; ``body`` adds the body text)."""
+        try:
+            session = self.status(task.id) if task.valid else None
+        except ClaudeSessionsError:  # tmux missing or failing: the task is there all the same
+            session = None
+        return {
+            **task.to_json(),
+            "session": session.to_json() if session else None,
+            **({"body": task.body} if body else {}),
+        }
+
+    def board(self) -> dict[str, Any]:
+        """The board's columns and the name of the column of statuses that match none."""
+        return {"columns": list(self.board_columns), "other": board.OTHER}
+
+    # -- review: a task's changes, conflicts between tasks, landing -----------------------------
+
+    def diff(self, task_id: str) -> TaskDiff:
+        """The task branch's commits, files and patch against its base (``worktree_base``), and
+        what its worktree holds uncommitted; ``WorktreeNotFound`` for a task without a worktree."""
+        return task_diff(self.root_dir, task_id, self.worktree_base, self.diff_max_bytes)
+
+    def diff_file(self, task_id: str, path: str, old_path: str | None = None) -> FileVersions:
+        """One changed file at the merge base and on the task branch (a side-by-side view)."""
+        return file_versions(self.root_dir, task_id, path, old_path, self.worktree_base, self.diff_max_bytes)
+
+    def conflicts(self) -> ConflictReport:
+        """Conflicts between every pair of live task branches, and each against the base (merged
+        in memory; results kept by commit ids, so a repeated check costs one git call)."""
+        return check_conflicts(self.root_dir, self._conflict_cache)
+
+    def land(
+        self,
+        task_id: str,
+        strategy: str = "merge",
+        cleanup: bool = False,
+        commit_uncommitted: bool = False,
+        message: str | None = None,
+    ) -> Landing:
+        """Merge the task's branch into the branch the main checkout is on ("merge", "squash" or
+        "rebase"), or refuse (``LandRefused``) and change nothing; ``cleanup`` then stops the
+        session, removes the worktree and deletes the branch."""
+        task = self.tasks().get(validate_task_id(task_id))
+        title = task.title if task is not None else None
+        with self._land_lock:
+            return land(
+                self.root_dir, task_id, strategy, cleanup=cleanup, commit_uncommitted=commit_uncommitted,
+                message=message, title=title, stop=self.stop, log=self.log,
+            )  # fmt: skip
 
     # -- building blocks --------------------------------------------------------------------
-
-    def default_command(self) -> Argv:
-        """``tw-start {id}`` when the user's script is on PATH, else the built-in task workflow."""
-        if shutil.which("tw-start"):
-            return ["tw-start", "{id}"]
-        return [sys.executable, "-m", "jupyter_claude", "run-task", "{id}"]
 
     def pane_settings(self) -> str:
         """The settings the built-in workflow needs, as JSON for ``JUPYTER_CLAUDE_SETTINGS``: the
@@ -454,66 +501,11 @@ class ClaudeSessions(SessionSettings):
         return encode_pane_settings(values)
 
     def command_for(self, task_id: str, override: Argv | None = None) -> Argv:
-        """The argv for a task: the override, the setting, or the default, with {id} filled in."""
-        validate_task_id(task_id)
-        template = list(override) if override is not None else list(self.command) or self.default_command()
-        if not template or not all(isinstance(part, str) for part in template):
-            raise InvalidSetting("a command must be a non-empty list of strings")
-        if "=" in template[0]:
-            raise InvalidSetting(f"the program name {template[0]!r} may not contain '='")
-        return [part.replace("{id}", task_id) for part in template]
+        """The argv for a task: the override, the ``command`` setting, or the default (``tw-start
+        {id}`` when that script is on PATH, else the built-in workflow), with {id} filled in."""
+        return command_for(task_id, override, self.command)
 
     def resolve_cwd(self, cwd: str | None) -> str:
         """An existing directory inside ``root_dir`` to start in; relative paths are taken from
         ``root_dir``. Every front end goes through here, so none can start outside the root."""
-        root = Path(self.root_dir).expanduser().resolve()
-        directory = root
-        if cwd:
-            if not isinstance(cwd, str):
-                raise InvalidSetting("cwd must be a string")
-            shown = repr(cwd[:80] + ("…" if len(cwd) > 80 else ""))
-            if len(cwd) > MAX_PATH_LENGTH:
-                raise InvalidSetting(f"cwd {shown} is longer than {MAX_PATH_LENGTH} characters")
-            if "\x00" in cwd:
-                raise InvalidSetting(f"cwd {shown} contains a NUL character")
-            try:
-                cwd.encode("utf-8")
-                directory = (root / cwd).resolve()
-            except (UnicodeEncodeError, OSError, ValueError, RuntimeError) as error:
-                raise InvalidSetting(f"cwd {shown} is not a usable path: {error}") from None
-            if not directory.is_relative_to(root):
-                raise InvalidSetting(f"cwd {shown} is outside the root directory {str(root)!r}")
-        try:
-            is_directory = directory.is_dir()
-        except OSError:
-            is_directory = False
-        if not is_directory:
-            raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
-        return str(directory)
-
-    @property
-    def ledger(self) -> Ledger:
-        """Usage, limits and queue places of this root's sessions (kept between listings)."""
-        self._ledger = Ledger.of_root(self._ledger, str(Path(self.root_dir).expanduser().resolve()), self.log)
-        return self._ledger
-
-    def _annotate(self, sessions: builtins.list[Session]) -> builtins.list[Session]:
-        """Sessions with their usage, limit and queue place ("continue" when a limit reset)."""
-        return self.ledger.annotate(sessions, self.prices, self.tmux, self.resume_after_limit)
-
-    def usage(self, task_ids: Sequence[str] | None = None) -> builtins.list[dict[str, Any]]:
-        """One dict per task (all, or ``task_ids``): id, title, state, usage, limit, problems."""
-        ids = [validate_task_id(task_id) for task_id in task_ids or ()]
-        return self.ledger.report(self.tasks(), self.list, ids, self.session_prefix, self.prices)
-
-    def start_many(
-        self, task_ids: Sequence[str], cwd: str | None = None, command: builtins.list[str] | None = None
-    ) -> builtins.list[Session]:
-        """Create the sessions now, queued: their commands launch ``start_interval`` s apart, at
-        most ``max_starting`` starting at once (:mod:`.queue`); ids are all checked first."""
-        if not (ids := list(dict.fromkeys(validate_task_id(task_id) for task_id in task_ids))):
-            raise InvalidSetting("give at least one task id to start")
-        launches = [self._launch(task_id, cwd, command) for task_id in ids]
-        self.log.info("queued %s: launches %g s apart", ids, self.start_interval)
-        queued = queue_launches(launches, self.session_prefix, self.start_interval, self.max_starting)
-        return [self._create(launch) for launch in queued]
+        return resolve_cwd(self.root_dir, cwd)

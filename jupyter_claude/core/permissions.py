@@ -147,3 +147,33 @@ def audit(path: Path, task_id: str, request: PendingRequest | None, decision: st
 
 def _now() -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())
+
+
+def answer(
+    task_id: str,
+    request: str,
+    current: str | None,
+    decision: object,
+    message: object,
+    by: str,
+    audit_path: Path,
+    log: Any,
+) -> PendingRequest:
+    """Answer request ``request`` of a task whose session shows ``current`` as pending: the
+    waiting hook gets it, the decision is logged and audited; :class:`NotPending` otherwise."""
+    decision, message = check_answer(decision, message)
+    record = read(task_id, request) if current == request else None
+    if record is None:
+        raise NotPending(f"request {request!r} of task {task_id} is not pending")
+    write_answer(task_id, request, decision, message, by)
+    log.info(
+        "jupyter-claude: task %s: %s %s (%s: %s) by %s",
+        task_id,
+        decision,
+        request,
+        record.tool,
+        record.summary,
+        by,
+    )
+    audit(audit_path, task_id, record, decision, by)
+    return record

@@ -14,9 +14,11 @@ from traitlets import Bool, Dict, Float, Int, List, Unicode, default, validate
 from traitlets.config import LoggingConfigurable
 
 from .agentstate import QUIET_SECONDS
+from .board import DEFAULT_COLUMNS, OTHER, column_key
 from .config import default_log_dir
 from .errors import InvalidSetting
 from .ids import is_valid_task_id
+from .taskedit import check_line
 
 
 class SessionSettings(LoggingConfigurable):
@@ -134,6 +136,22 @@ class SessionSettings(LoggingConfigurable):
         claude/{id}/input, `jupyter claude send`, `%claude send`).""",
     ).tag(config=True)
 
+    diff_max_bytes = Int(
+        1024 * 1024,
+        help="""Largest patch a task's diff returns (GET claude/{id}/diff, `jupyter claude diff`); a
+        longer one is cut at a line end and marked truncated. Also the largest file the
+        side-by-side view shows.""",
+    ).tag(config=True)
+
+    board_columns = List(
+        Unicode(),
+        default_value=list(DEFAULT_COLUMNS),
+        help="""Columns of the task board, in order; moving a card there writes the column's name
+        as the task's status. A status matches a column loosely (case, emoji and punctuation
+        around the words ignored: "🟡 To Do" is in "To Do"); a task without status is in the first
+        column, one whose status matches none in "Other".""",
+    ).tag(config=True)
+
     prices = Dict(
         help="""Model prices in dollars per million tokens, {"<model>": {"input": 3, "output": 15,
         "cache_read": 0.3, "cache_write": 3.75}}, added to (or replacing) the built-in prices of the
@@ -166,6 +184,16 @@ class SessionSettings(LoggingConfigurable):
     @default("log_dir")
     def _default_log_dir(self) -> str:
         return default_log_dir()
+
+    @validate("board_columns")
+    def _check_board_columns(self, proposal: Any) -> list[str]:
+        columns = [check_line(name, "a board column") for name in proposal["value"]]
+        if not columns:
+            raise InvalidSetting("board_columns needs at least one column")
+        keys = [column_key(name) or name for name in columns]
+        if len(set(keys)) != len(keys) or OTHER.lower() in keys:
+            raise InvalidSetting(f"board_columns {columns!r} name one column twice, or one called {OTHER!r}")
+        return columns
 
     @validate("start_interval")
     def _check_interval(self, proposal: Any) -> float:

@@ -10,13 +10,20 @@ from __future__ import annotations
 
 import json
 import shlex
+import shutil
 import sys
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
 from datetime import datetime, timezone
 from pathlib import Path
+from typing import Any
 
 from . import logpipe, options
-from .tmux import escape_format
+from .errors import ClaudeSessionsError, InvalidSetting
+from .ids import validate_task_id
+from .logs import prepare_log_dir
+from .session import Session
+from .tmux import TmuxServer, escape_format, exact_pane
 
 #: A command as an argument vector (no shell).
 Argv = list[str]
@@ -121,3 +128,82 @@ class Launch:
             # respawn with another command keeps no stale agent record.
             values.update(dict.fromkeys((*options.AGENT_RECORD, options.PROMPTED), ""))
         return [["set-option", *where, key, value] for key, value in values.items()]
+
+
+#: Longest ``cwd`` a caller may ask for (Linux's PATH_MAX).
+MAX_PATH_LENGTH = 4096
+
+
+def resolve_cwd(root_dir: str, cwd: str | None) -> str:
+    """An existing directory inside ``root_dir`` (``cwd`` taken from there; None or "": the root),
+    or :class:`InvalidSetting` saying why not (outside the root, too long, a NUL, not a folder)."""
+    root = Path(root_dir).expanduser().resolve()
+    directory = root
+    if cwd:
+        if not isinstance(cwd, str):
+            raise InvalidSetting("cwd must be a string")
+        shown = repr(cwd[:80] + ("…" if len(cwd) > 80 else ""))
+        if len(cwd) > MAX_PATH_LENGTH:
+            raise InvalidSetting(f"cwd {shown} is longer than {MAX_PATH_LENGTH} characters")
+        if "\x00" in cwd:
+            raise InvalidSetting(f"cwd {shown} contains a NUL character")
+        try:
+            cwd.encode("utf-8")
+            directory = (root / cwd).resolve()
+        except (UnicodeEncodeError, OSError, ValueError, RuntimeError) as error:
+            raise InvalidSetting(f"cwd {shown} is not a usable path: {error}") from None
+        if not directory.is_relative_to(root):
+            raise InvalidSetting(f"cwd {shown} is outside the root directory {str(root)!r}")
+    try:
+        is_directory = directory.is_dir()
+    except OSError:
+        is_directory = False
+    if not is_directory:
+        raise InvalidSetting(f"cwd {str(directory)!r} is not a directory")
+    return str(directory)
+
+
+def command_for(task_id: str, override: Argv | None, setting: Sequence[str]) -> Argv:
+    """The argv for a task: ``override``, else ``setting``, else ``tw-start {id}`` when that script
+    is on PATH, else the built-in workflow (``python -m jupyter_claude run-task {id}``); {id} filled in."""
+    validate_task_id(task_id)
+    template = list(override) if override is not None else list(setting) or default_command()
+    if not template or not all(isinstance(part, str) for part in template):
+        raise InvalidSetting("a command must be a non-empty list of strings")
+    if "=" in template[0]:
+        raise InvalidSetting(f"the program name {template[0]!r} may not contain '='")
+    return [part.replace("{id}", task_id) for part in template]
+
+
+def default_command() -> Argv:
+    """``tw-start {id}`` when the user's script is on PATH, else the built-in task workflow."""
+    if shutil.which("tw-start"):
+        return ["tw-start", "{id}"]
+    return [sys.executable, "-m", "jupyter_claude", "run-task", "{id}"]
+
+
+def restart_log_writers(
+    tmux: TmuxServer, sessions: list[Session], log_dir: Path, max_bytes: int, log: Any
+) -> list[Session]:
+    """Attach a new log writer to every live session whose writer died (one tmux call), the gap
+    marked in its log; the sessions as they are then ("gap" instead of "stalled")."""
+    stalled = [session for session in sessions if session.log_health == "stalled"]
+    try:
+        prepare_log_dir(log_dir)
+        binary = tmux.binary()
+        commands = [
+            command
+            for session in stalled
+            for command in restart_pipe_commands(
+                exact_pane(session.name), log_dir / f"{session.id}.log", max_bytes, binary
+            )
+        ]
+        tmux.run(*commands)
+    except ClaudeSessionsError as error:
+        log.warning("jupyter-claude: cannot restart a dead log writer: %s", error)
+        return sessions
+    log.warning(
+        "jupyter-claude: the log writer of %s had stopped: restarted, the gap is marked in the log",
+        ", ".join(session.name for session in stalled),
+    )
+    return [replace(s, log_health="gap") if s.log_health == "stalled" else s for s in sessions]

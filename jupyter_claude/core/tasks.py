@@ -18,6 +18,7 @@ the files that changed, appeared or vanished.
 from __future__ import annotations
 
 import dataclasses
+import functools
 import hashlib
 import os
 import stat
@@ -77,7 +78,15 @@ class Task:
         return None if value is None else shorten(str(value), MAX_FIELD)
 
     def to_json(self) -> dict[str, Any]:
-        """JSON-safe form (dates in the metadata become ISO strings, long strings are cut)."""
+        """JSON-safe form (dates in the metadata become ISO strings, long strings are cut).
+
+        Made once per task (a task is a version of a file): the dict is a copy, its nested
+        ``metadata`` is shared, so do not change that in place.
+        """
+        return dict(self._json)
+
+    @functools.cached_property
+    def _json(self) -> dict[str, Any]:
         return {
             "id": self.id,
             "title": self.title,
@@ -89,6 +98,17 @@ class Task:
             "invalid_reason": self.invalid_reason,
             "version": self.version,
         }
+
+    @functools.cached_property
+    def memo(self) -> dict[Any, Any]:
+        """Forms derived from this version of the task (e.g. its encoded listing rows), kept with
+        it: a changed file is a new Task, so they never go stale."""
+        return {}
+
+    @functools.cached_property
+    def search_text(self) -> str:
+        """Id, title, status, priority and body in lower case, for a text search (made once)."""
+        return "\n".join((self.id, self.title, self.status or "", self.priority or "", self.body)).lower()
 
 
 @dataclass(frozen=True)
@@ -112,7 +132,11 @@ class TaskIndex:
 
     def get(self, task_id: str) -> Task | None:
         """The task with this id, if any."""
-        return next((task for task in self.tasks if task.id == task_id), None)
+        return self._by_id.get(task_id)
+
+    @functools.cached_property
+    def _by_id(self) -> dict[str, Task]:
+        return {task.id: task for task in self.tasks}
 
     def __iter__(self) -> Iterator[Task]:
         return iter(self.tasks)
@@ -141,7 +165,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     for fence, parse in (("+++", _parse_toml), ("---", _parse_yaml)):
         if first_line.strip() != fence:
             continue
-        end = _closing_fence(rest, fence)
+        end = closing_fence(rest, fence)
         if end is None:
             raise FrontMatterError(f"front matter opened with {fence} is never closed")
         start, after = end
@@ -155,7 +179,7 @@ def split_front_matter(text: str) -> tuple[dict[str, Any], str]:
     return {}, text
 
 
-def _closing_fence(text: str, fence: str) -> tuple[int, int] | None:
+def closing_fence(text: str, fence: str) -> tuple[int, int] | None:
     """(start, end) of the first line that is ``fence`` (trailing blanks allowed), or None."""
     position = 0
     while position <= len(text):
@@ -195,8 +219,13 @@ def parse_task(data: bytes, display_path: str, stem: str) -> Task:
         body=body,
         valid=valid,
         invalid_reason=None if valid else f"invalid task id {shorten(task_id, MAX_FIELD)!r}: {TASK_ID_RULE}",
-        version=hashlib.sha256(data).hexdigest()[:16],
+        version=file_version(data),
     )
+
+
+def file_version(data: bytes) -> str:
+    """The version of a task file's content: what :attr:`Task.version` holds."""
+    return hashlib.sha256(data).hexdigest()[:16]
 
 
 def read_task_file(path: Path, root: Path) -> tuple[Task, os.stat_result]:
@@ -206,6 +235,12 @@ def read_task_file(path: Path, root: Path) -> tuple[Task, os.stat_result]:
     put there after the directory was listed still cannot hang the reader), at most
     :data:`MAX_TASK_BYTES`.
     """
+    data, info = read_task_bytes(path, root)
+    return parse_task(data, display_path(path, root), path.stem), info
+
+
+def read_task_bytes(path: Path, root: Path) -> tuple[bytes, os.stat_result]:
+    """The bytes of one task file, read as :func:`read_task_file` reads them (same checks)."""
     real = Path(os.path.realpath(path))
     if not real.is_relative_to(root):
         raise TaskFileError("it links to a file outside the root directory")
@@ -229,7 +264,7 @@ def read_task_file(path: Path, root: Path) -> tuple[Task, os.stat_result]:
     data = b"".join(chunks)
     if len(data) > MAX_TASK_BYTES:
         raise TaskFileError(f"larger than {MAX_TASK_BYTES // 1024} KiB (the limit for task files)")
-    return parse_task(data, _display_path(path, root), path.stem), info
+    return data, info
 
 
 def read_task(path: Path, root: Path) -> Task:
@@ -237,9 +272,20 @@ def read_task(path: Path, root: Path) -> Task:
     return read_task_file(path, Path(os.path.realpath(root)))[0]
 
 
-def task_file_paths(root: Path, folders: Iterable[str]) -> Iterator[tuple[Path, os.stat_result | None]]:
+#: The signature of a file that could not be stat'ed (it is read again on every listing).
+NO_SIGNATURE = (-1, -1, -1)
+
+
+def task_file_paths(root: Path, folders: Iterable[str]) -> list[tuple[str, os.stat_result | None]]:
     """Every ``*.md`` entry under each folder, sorted per folder, with its ``stat`` (None when it
-    cannot be taken). Hidden files and folders are skipped; symlinked folders are not followed."""
+    cannot be taken). Hidden files and folders are skipped; symlinked folders are not followed.
+    Paths are strings: at 10,000 files a ``Path`` each costs more than the ``stat``."""
+    return [pair for found in _scan(root, folders) for pair in sorted(found, key=_first)]
+
+
+def _scan(root: Path, folders: Iterable[str]) -> list[list[tuple[str, os.stat_result | None]]]:
+    """The ``*.md`` entries of each folder with their ``stat``, in the order the system lists them."""
+    result: list[list[tuple[str, os.stat_result | None]]] = []
     for folder in folders:
         directory = (root / folder).expanduser()
         if not directory.is_dir():
@@ -253,7 +299,8 @@ def task_file_paths(root: Path, folders: Iterable[str]) -> Iterator[tuple[Path, 
             except OSError:
                 continue
             for entry in entries:
-                if entry.name.startswith("."):
+                name = entry.name
+                if name[:1] == ".":
                     continue
                 try:
                     if entry.is_dir(follow_symlinks=False):
@@ -261,15 +308,23 @@ def task_file_paths(root: Path, folders: Iterable[str]) -> Iterator[tuple[Path, 
                         continue
                 except OSError:
                     continue
-                if entry.name.endswith(".md"):
+                if name.endswith(".md"):
                     try:
                         info: os.stat_result | None = entry.stat()  # follows a symlink
                     except OSError:
                         info = None
                     found.append((entry.path, info))
-        found.sort()
-        for path, info in found:
-            yield Path(path), info
+        result.append(found)
+    return result
+
+
+def signature(info: os.stat_result | None) -> tuple[int, int, int]:
+    """What tells one version of a file from the next: (size, mtime, inode)."""
+    return (info.st_size, info.st_mtime_ns, info.st_ino) if info is not None else NO_SIGNATURE
+
+
+def _first(pair: tuple[str, Any]) -> str:
+    return pair[0]
 
 
 class TaskFiles:
@@ -285,43 +340,62 @@ class TaskFiles:
         self.folders = list(folders)
         self._lock = threading.Lock()
         self._parsed: dict[str, tuple[tuple[int, int, int], Task | TaskProblem]] = {}
+        #: The last listing (root, then each folder's signature by path) and the index made from it.
+        self._last: tuple[str, list[dict[str, tuple[int, int, int]]]] | None = None
+        self._index: TaskIndex | None = None
         #: How many files were read and parsed (tests and benchmarks watch it).
         self.reads = 0
 
     def index(self) -> TaskIndex:
-        """Tasks and problems, in a stable order (folder, then path)."""
-        root = Path(os.path.realpath(self.root))
+        """Tasks and problems, in a stable order (folder, then path).
+
+        When no file changed, appeared or vanished since the last call, the same
+        :class:`TaskIndex` is returned again (its tasks are frozen; do not change its lists).
+        """
+        real_root = os.path.realpath(self.root)
+        with self._lock:
+            folders = _scan(self.root, self.folders)
+            stamps = [
+                {path: (info.st_size, info.st_mtime_ns, info.st_ino) for path, info in found if info}
+                for found in folders
+            ]
+            whole = sum(map(len, stamps)) == sum(map(len, folders))
+            listing = (real_root, stamps)
+            if whole and self._index is not None and listing == self._last:
+                return self._index
+            entries = [pair for found in folders for pair in sorted(found, key=_first)]
+            index = self._build(Path(real_root), entries)
+            self._last, self._index = (listing, index) if whole else (None, None)
+        return index
+
+    def _build(self, root: Path, entries: list[tuple[str, os.stat_result | None]]) -> TaskIndex:
         tasks: list[Task] = []
         problems: list[TaskProblem] = []
         seen: dict[str, str] = {}
         fresh: dict[str, tuple[tuple[int, int, int], Task | TaskProblem]] = {}
-        with self._lock:
-            for path, info in task_file_paths(self.root, self.folders):
-                key = str(path)
-                signature = (info.st_size, info.st_mtime_ns, info.st_ino) if info else (-1, -1, -1)
-                cached = self._parsed.get(key)
-                if cached is not None and cached[0] == signature and info is not None:
-                    result = cached[1]
-                else:
-                    result = self._read(path, root, info)
-                fresh[key] = (signature, result)
-                if isinstance(result, TaskProblem):
-                    problems.append(result)
-                elif result.id in seen:
-                    problems.append(
-                        TaskProblem(
-                            result.path, f"duplicate task id {result.id!r} (also in {seen[result.id]})"
-                        )
-                    )
-                else:
-                    seen[result.id] = result.path
-                    tasks.append(result)
-            self._parsed = fresh
+        for key, info in entries:
+            stamp = signature(info)
+            cached = self._parsed.get(key)
+            if cached is not None and cached[0] == stamp and info is not None:
+                result = cached[1]
+            else:
+                result = self._read(Path(key), root, info)
+            fresh[key] = (stamp, result)
+            if isinstance(result, TaskProblem):
+                problems.append(result)
+            elif result.id in seen:
+                problems.append(
+                    TaskProblem(result.path, f"duplicate task id {result.id!r} (also in {seen[result.id]})")
+                )
+            else:
+                seen[result.id] = result.path
+                tasks.append(result)
+        self._parsed = fresh
         return TaskIndex(tasks, problems)
 
     def _read(self, path: Path, root: Path, info: os.stat_result | None) -> Task | TaskProblem:
         self.reads += 1
-        display = _display_path(path, root, self.root)
+        display = display_path(path, root, self.root)
         if info is None:
             return TaskProblem(display, "cannot read: it vanished or is a broken link")
         if not stat.S_ISREG(info.st_mode):
@@ -388,7 +462,7 @@ def _check_size(metadata: dict[str, Any]) -> None:
             stack.extend((item, depth + 1) for item in value)
 
 
-def _display_path(path: Path, root: Path, given_root: Path | None = None) -> str:
+def display_path(path: Path, root: Path, given_root: Path | None = None) -> str:
     """``path`` relative to the root as given, else to the resolved root, else as it is."""
     given = Path(os.path.abspath(given_root)) if given_root is not None else root
     for base, target in ((given, Path(os.path.abspath(path))), (root, Path(os.path.realpath(path)))):

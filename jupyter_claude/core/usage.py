@@ -422,6 +422,8 @@ class UsageBook:
         self._tasks: dict[str, TaskUsage] = {}
         self._reported: set[str] = set()
         self._lock = threading.Lock()
+        self._listed: set[str] = set()
+        self._listed_at: int | None = None
 
     def refresh(self, task_ids: Iterable[str]) -> None:
         """Read what is new for these tasks. A task without a transcript list is looked at again
@@ -445,6 +447,21 @@ class UsageBook:
                 if read or task.list.problem:
                     for problem in task.problems():
                         self._report(problem)
+
+    def listed(self) -> set[str]:
+        """The tasks of this root that have a transcript list (the folder is read again only when
+        a file was made in it or removed)."""
+        with self._lock:
+            folder = _folder_mtime()
+            if folder != self._listed_at:
+                suffix = transcripts_file("x", self.root_dir).name[1:]  # "-ROOTKEY.transcripts"
+                try:
+                    names = [entry.name for entry in os.scandir(conversations_dir())]
+                except OSError:
+                    names = []
+                self._listed = {name[: -len(suffix)] for name in names if name.endswith(suffix)}
+                self._listed_at = folder
+            return set(self._listed)
 
     def read(self, task_ids: list[str], prices: PriceTable) -> dict[str, tuple[Usage | None, Limit | None]]:
         """Refresh these tasks, then their usage and standing limit, by id (tasks without any

@@ -99,7 +99,7 @@ def priority_rank(priority: str | None) -> int:
 def natural_key(text: str) -> tuple[tuple[int, int, str], ...]:
     """Sorts ids and titles as people count: t1, t2, t10, t100."""
     return tuple(
-        (0, int(part), "") if part.isdigit() and len(part) < 50 else (1, 0, part.lower())
+        (0, int(part), "") if part.isdecimal() and len(part) < 50 else (1, 0, part.lower())
         for part in re.split(r"(\d+)", text)
         if part
     )
@@ -117,6 +117,14 @@ def terminal_sentence(result: Any) -> str:
     if result.focused:
         return f"brought the {result.terminal or 'attached'} terminal to the front"
     return f"no terminal opened: {result.reason}"
+
+
+def terminal_line(result: Any) -> str:
+    """One line about a terminal launch, with the command to attach by hand when none opened."""
+    sentence = terminal_sentence(result)
+    if result.launched or result.focused:
+        return sentence
+    return f"{sentence} — attach by hand: {attach_by_hand(result)}"
 
 
 def attach_by_hand(result: Any) -> str:

@@ -112,6 +112,10 @@ class BatchActions:
         """Every row's task and usage as a pandas DataFrame (None, with one line, without pandas)."""
         return dataframe(self.items)
 
+    def _marks(self) -> tuple[set[str], dict[str, dict[str, Any]]]:
+        """What rows carry from here: the ticked tasks, and stopped tasks' usage."""
+        return self._selected, self._usage
+
     def _tick(self, task_id: str, selected: bool) -> None:
         with self._lock:
             (self._selected.add if selected else self._selected.discard)(task_id)

@@ -53,6 +53,8 @@ class TaskItem:
     #: The agent's pending permission request: its id, and one line about it ("Bash: rm -rf build").
     request: str = ""
     asks: str = ""
+    #: "⚠ conflicts with …" when the task's branch would conflict, else "".
+    conflict: str = ""
     #: The task's usage (the Session JSON shape), None before its first model turn.
     usage: dict[str, Any] | None = None
     #: Ticked for "Run selected".
@@ -74,12 +76,15 @@ def merge_items(
     sessions: Sequence[Session],
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
+    conflicts: dict[str, str] | None = None,
     selected: Collection[str] = (),
     usage: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, TaskItem]:
     """Tasks merged with their sessions (sessions without a task file become rows too), by id;
-    ``selected``: the ticked ones; ``usage``: what tasks used, for those whose session has none."""
+    ``conflicts`` gives the ⚠ line of the tasks in a conflict; ``selected``: the ticked ones;
+    ``usage``: what tasks used, for those whose session has none."""
     items: dict[str, TaskItem] = {}
+    conflicts = conflicts or {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
         if session is None:  # a task whose id fails the gate: it has no session
             assert task is not None
@@ -110,6 +115,7 @@ def merge_items(
             message_is_error=is_error,
             request=_request(session),
             asks=_asks(session),
+            conflict=conflicts.get(session.id, ""),
             usage=session.usage.to_json() if session.usage is not None else (usage or {}).get(session.id),
             selected=session.id in selected,
         )

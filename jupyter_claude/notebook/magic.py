@@ -1,7 +1,8 @@
 """The ``%claude`` line magic: the command table's commands inside IPython, shown as HTML.
 
 ``%load_ext jupyter_claude``, then ``%claude start 42``, ``%claude status``, ``%claude log 42 -n 50``,
-``%claude tasks`` (the TaskTable widget) … ``%claude --help`` lists them all. The commands, their
+``%claude tasks`` (the TaskTable widget), ``%claude diff 42 [--stat]`` (the task's changes as a coloured
+diff), ``%claude conflicts``, ``%claude land 42`` … ``%claude --help`` lists them all. The commands, their
 arguments and help come from :mod:`jupyter_claude.core.commands`, like the CLI's; this module only
 renders their outcomes (HTML in a notebook, the CLI's words as plain text elsewhere). Settings come
 from the Jupyter config files and ``--ClaudeSessions.name=value`` anywhere on the line. Bad input
@@ -23,6 +24,7 @@ from ..core.commands import Outcome, Table, add_commands, execute
 from ..core.config import split_settings
 from ..core.errors import ClaudeSessionsError
 from ..core.manager import ClaudeSessions
+from .diffview import diff_html
 from .html import escape
 from .refresher import REFRESHER
 
@@ -137,6 +139,11 @@ def render(outcome: Outcome) -> ClaudeOutput:
             f"{escape(shown)}</pre>"
         )
         return ClaudeOutput(shown, markup, outcome.value)
+    if outcome.command == "diff":
+        patch = outcome.json.get("patch") or ""
+        return ClaudeOutput(
+            "\n".join([*lines, "", patch] if patch else lines), diff_html(outcome.json, lines), outcome.value
+        )
     markup = "".join(f"<div>{_first_bold(line, index, outcome)}</div>" for index, line in enumerate(lines))
     text = "\n".join(lines)
     if outcome.table is not None:

@@ -1,4 +1,4 @@
-"""One TaskTable row: the task's cells in an HTML widget and four buttons, driven by its traits."""
+"""One TaskTable row: the task's cells in an HTML widget and five buttons, driven by its traits."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import ipywidgets as widgets
 from ipywidgets.widgets.widget_string import HTMLStyle
 from traitlets import Bool, Unicode, observe
 
-from .html import ERROR_COLOUR, escape
+from .html import ERROR_COLOUR, WARN_COLOUR, escape
 from .items import COLUMNS, TaskItem
 
 _ROW_WIDTH = sum(width for _, _, width in COLUMNS)
@@ -49,6 +49,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
     message_is_error = Bool(False)
     log_available = Bool(False)
     asks = Unicode("", help="the agent's pending permission request, in one line ('' for none)")
+    conflict = Unicode("")
     usage_text = Unicode("")
     #: Ticked for "Run selected".
     selected = Bool(False)
@@ -76,6 +77,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.deny_button = self._button(
             "Deny", "Refuse the tool call the agent asks permission for", look, enabled
         )
+        self.diff_button = self._button("Diff", "Show the task's changes below the table", look, enabled)
         for action, button in self.buttons.items():
             button.on_click(lambda _button, action=action: on_action(action, self.task_id))
         self.select_box = widgets.Checkbox(
@@ -120,6 +122,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "log": self.log_button,
             "allow": self.allow_button,
             "deny": self.deny_button,
+            "diff": self.diff_button,
         }
 
     def bind(self, item: TaskItem, log_available: bool) -> None:
@@ -139,6 +142,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.message_is_error = item.message_is_error
         self.log_available = log_available
         self.asks = item.asks
+        self.conflict = item.conflict
         self.usage_text = item.usage_text
         self.selected = item.selected
 
@@ -163,6 +167,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         "message_is_error",
         "log_available",
         "asks",
+        "conflict",
         "usage_text",
         "selected",
     )
@@ -172,7 +177,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
 
     def enabled_actions(self) -> dict[str, bool]:
         """Which buttons make sense: Run when stopped or exited, Stop/Attach while a session exists,
-        Log when there is a session or an old log."""
+        Log when there is a session or an old log, Diff for any valid task."""
         exists = self.valid and self.state not in ("", "stopped")
         return {
             "run": (self.valid and bool(self.task_id) and not exists) or self.state == "exited",
@@ -181,6 +186,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "log": self.valid and (exists or self.log_available),
             "allow": bool(self.asks),
             "deny": bool(self.asks),
+            "diff": self.valid and bool(self.task_id),
         }
 
     def _render(self) -> None:
@@ -210,7 +216,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "title": self.title,
             "status": self.task_status,
             "priority": self.priority,
-            "session": self.badge,
+            "session": self.badge + (" ⚠" if self.conflict else ""),
             "usage": self.usage_text,
         }
         spans = "".join(_cell(values[key], width, bold=key == "id") for key, _, width in COLUMNS)
@@ -225,6 +231,11 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             message += (
                 f'<div class="jc-message" style="color:{colour};font-size:90%;white-space:pre-wrap;'
                 f'line-height:1.35;padding:0 4px 4px 4px">{escape(self.message)}</div>'
+            )
+        if self.conflict:
+            message += (
+                f'<div class="jc-conflict" style="color:{WARN_COLOUR};font-size:90%;padding:0 4px 4px 4px">'
+                f"{escape(self.conflict)}</div>"
             )
         return (
             f'<div class="jc-row" data-task-id="{escape(self.task_id)}" data-state="{escape(self.state)}">'

@@ -1,4 +1,5 @@
-"""``TaskTable``: the notebook widget that lists tasks with a live session badge and Run/Stop/Attach/Log.
+"""``TaskTable``: the notebook widget that lists tasks with a live session badge and Run/Stop/Attach/Log/Diff,
+and a ⚠ on tasks whose branches would conflict.
 
 It calls :class:`~jupyter_claude.core.manager.ClaudeSessions` directly, in the kernel, so it agrees with
 the CLI, the Jupyter server and JupyterLab because tmux is the one source of truth.
@@ -37,10 +38,11 @@ from ..core.permissions import NotPending
 from ..core.session import Session
 from ..core.tasks import TaskIndex
 from . import batch
-from .html import WARN_COLOUR, error_div, error_text, escape
+from .html import banner_html, error_div, error_text, escape
 from .items import COLUMNS, NO_STATUS, STATE_FILTERS, TaskItem, merge_items, passes, sort_key
 from .logpanel import LogPanel
 from .refresher import REFRESHER, Refresher
+from .review import ConflictWatch, DiffPanel
 from .row import TaskRow, _SharedLook
 
 logger = logging.getLogger(__name__)
@@ -133,6 +135,8 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
         # The viewer's parts, by the names the table has always given them.
         self.log_title, self.log_html = self.log_panel.title_html, self.log_panel.text_html
         self.log_close_button = self.log_panel.close_button
+        self.diff_panel = DiffPanel(lambda: self.diff_panel.show(None, ""))
+        self._review = ConflictWatch()
         super().__init__(
             [
                 widgets.HBox(tools),
@@ -150,6 +154,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
                 ),
                 self.pager,
                 self.log_panel,
+                self.diff_panel,
             ],
             **kwargs,
         )
@@ -221,6 +226,7 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
             if listing is not None:
                 self._sessions = list(listing)
                 self._tmux_error = ""
+                self._review.update(self.sessions, self._sessions)
             elif error is not None:
                 self._tmux_error = error_text(error)
             self._apply()
@@ -260,6 +266,10 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
         """Open the log viewer on ``task_id`` (it refreshes while open)."""
         self._act("log", task_id)
 
+    def show_diff(self, task_id: str) -> None:
+        """What the Diff button does: the task's changes below the table."""
+        self._act("diff", task_id)
+
     def close_log(self) -> None:
         """Close the log viewer."""
         self.log_task = ""
@@ -293,7 +303,9 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
                 failed = False
                 if self.open_terminal:
                     try:
-                        message += "; " + _terminal_text(self.sessions.attach(task_id, session=session))
+                        message += "; " + vocabulary.terminal_line(
+                            self.sessions.attach(task_id, session=session)
+                        )
                     except Exception as error:  # the session runs; only the terminal failed
                         message += f"; could not open a terminal: {error_text(error)}"
                         failed = True
@@ -304,9 +316,11 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
                 message = "stopped" if stopped else "was not running"
                 self._set_message(task_id, message, False, None, stop=True)
             elif action == "attach":
-                self._set_message(task_id, _terminal_text(self.sessions.attach(task_id)), False)
+                self._set_message(task_id, vocabulary.terminal_line(self.sessions.attach(task_id)), False)
             elif action in ("allow", "deny"):
                 self._answer(task_id, action)
+            elif action == "diff":
+                self.diff_panel.show(self.sessions, task_id)
             elif action in ("select", "unselect"):
                 self._tick(task_id, action == "select")
             elif action == "log":
@@ -382,7 +396,8 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
         """Merge tasks and sessions; rebuild the page if the set or order of rows changed, else
         rebind only the rows whose data changed."""
         prefix = self.sessions.session_prefix
-        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._selected, self._usage)
+        notes, (ticked, usage) = self._review.notes(), self._marks()
+        items = merge_items(self._tasks, self._sessions, self._messages, prefix, notes, ticked, usage)
         changed = {key for key, item in items.items() if self._items.get(key) != item}
         membership_changed = items.keys() != self._items.keys()
         self._items = items
@@ -457,24 +472,14 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
         self.page = max(0, self.page + step)
 
     def _update_banner(self) -> None:
-        parts: list[str] = []
-        if self._tmux_error:
-            parts.append(error_div(f"tmux: {self._tmux_error}"))
-        if self._tasks_error:
-            parts.append(error_div(self._tasks_error))
-        problems = self._tasks.problems if self._tasks is not None else []
-        for problem in problems[:5]:
-            parts.append(
-                f"<div style='color:{WARN_COLOUR}'>skipped {escape(problem.path)}: "
-                f"{escape(problem.reason)}</div>"
-            )
-        if len(problems) > 5:
-            parts.append(f"<div>… and {len(problems) - 5} more skipped files</div>")
-        if self._tasks is not None and not self._items:
-            folders = escape(", ".join(self.sessions.tasks_dirs))
-            root = escape(self.sessions.root_dir)
-            parts.append(f"<div>No tasks: no *.md files under {folders} in {root}, and no sessions.</div>")
-        text = "".join(parts)
+        text = banner_html(
+            self._tmux_error,
+            self._tasks_error,
+            self._tasks.problems if self._tasks is not None else [],
+            None
+            if self._tasks is None or self._items
+            else (self.sessions.tasks_dirs, self.sessions.root_dir),
+        )
         self.banner = text
         if self.banner_html.value != text:
             self.banner_html.value = text
@@ -507,14 +512,6 @@ class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
                 continue
             yield from TaskTable._descendants(child)
             yield child
-
-
-def _terminal_text(result: Any) -> str:
-    """One line about a terminal launch, with the command to attach by hand when none opened."""
-    sentence = vocabulary.terminal_sentence(result)
-    if result.launched or result.focused:
-        return sentence
-    return f"{sentence} — attach by hand: {vocabulary.attach_by_hand(result)}"
 
 
 __all__ = ["TaskTable"]

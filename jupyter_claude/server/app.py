@@ -13,6 +13,7 @@ import ast
 import ipaddress
 import os
 import socket
+import threading
 from typing import Any
 
 from jupyter_server.extension.application import ExtensionApp
@@ -21,6 +22,7 @@ from traitlets.config import Config
 from traitlets.config.loader import DeferredConfigString
 
 from ..core.manager import ClaudeSessions
+from .conflicts import ConflictsNotifier
 from .events import SessionWatcher
 from .handlers import default_handlers
 from .keeper import LimitKeeper
@@ -98,9 +100,21 @@ class ClaudeExtension(ExtensionApp):
             claude_sessions=sessions,
             claude_watcher=watcher,
             claude_streams=PaneStreams(sessions, watcher, self.log),
+            claude_conflicts=ConflictsNotifier(sessions, watcher, self.log),
             claude_keeper=LimitKeeper(sessions, self.log),
         )
         self.warn_if_exposed(self.serverapp.ip)
+        # Read the task files once now, off the event loop, so that the first listing a browser
+        # asks for finds them parsed (10,000 files take seconds to read the first time).
+        threading.Thread(
+            target=self._read_tasks, args=(sessions,), name="jupyter-claude-tasks", daemon=True
+        ).start()
+
+    def _read_tasks(self, sessions: ClaudeSessions) -> None:
+        try:
+            sessions.tasks()
+        except Exception as error:  # a listing reports bad files itself; this is for the unexpected
+            self.log.warning("jupyter-claude: cannot read the task files: %s", error)
 
     def initialize_handlers(self) -> None:
         """The API's routes (relative to the server's base_url)."""

@@ -29,6 +29,7 @@ ERROR_STATUS = {
     "invalid_task_id": 400,
     "bad_request": 400,
     "not_found": 404,
+    "land_refused": 409,
     "tmux_not_found": 503,
     "no_command": 500,
     "tmux_error": 500,
@@ -36,6 +37,7 @@ ERROR_STATUS = {
     "log_unavailable": 503,
     "conflict": 409,
     "forbidden": 403,
+    "not_editable": 422,
 }
 
 #: Error code of plain HTTP errors (raised by Tornado or jupyter_server).
@@ -63,10 +65,12 @@ MAX_BODY_BYTES = 64 * 1024
 class ClaudeError(web.HTTPError):
     """An HTTP error with the API's short error code."""
 
-    def __init__(self, status: int, code: str, reason: str) -> None:
+    def __init__(self, status: int, code: str, reason: str, details: dict[str, Any] | None = None) -> None:
         super().__init__(status, "%s", reason)
         self.error_code = code
         self.error_reason = reason
+        #: More fields for the JSON body (e.g. the ``paths`` of a refused land).
+        self.details = details or {}
 
 
 def bad_request(reason: str) -> ClaudeError:
@@ -75,8 +79,10 @@ def bad_request(reason: str) -> ClaudeError:
 
 
 def http_error(error: ClaudeSessionsError) -> ClaudeError:
-    """The HTTP form of a core error."""
-    return ClaudeError(ERROR_STATUS.get(error.code, 500), error.code, str(error))
+    """The HTTP form of a core error (with its ``details()``, when it has any)."""
+    details = getattr(error, "details", None)
+    extra = details() if callable(details) else None
+    return ClaudeError(ERROR_STATUS.get(error.code, 500), error.code, str(error), extra)
 
 
 class ClaudeMixin:
@@ -119,8 +125,9 @@ class ClaudeMixin:
         """Every error as ``{"error": code, "reason": sentence}``."""
         error = kwargs.get("exc_info", (None, None, None))[1]
         code = getattr(error, "error_code", None) or STATUS_CODE.get(status_code, "error")
+        extra: dict[str, Any] = {}
         if isinstance(error, ClaudeError):
-            reason = error.error_reason
+            reason, extra = error.error_reason, error.details
         elif isinstance(error, web.HTTPError) and error.log_message:
             reason = error.log_message % error.args if error.args else error.log_message
         elif isinstance(error, web.HTTPError) or error is None:
@@ -129,7 +136,7 @@ class ClaudeMixin:
             code, reason = "internal_error", "the server failed unexpectedly; see its log"
         handler: Any = self
         handler.set_header("Content-Type", "application/json")
-        handler.finish(json.dumps({"error": code, "reason": reason}))
+        handler.finish(json.dumps({**extra, "error": code, "reason": reason}))
 
 
 class ClaudeAPIHandler(ClaudeMixin, APIHandler):

@@ -45,9 +45,13 @@ class SessionEvent:
     session: Session | None = None
     sessions: tuple[Session, ...] = ()
     error: ClaudeSessionsError | None = field(default=None, compare=False)
+    #: Other messages' fields (``kind`` "conflicts": the conflicts report).
+    payload: dict[str, Any] | None = field(default=None, compare=False)
 
     def to_json(self) -> dict[str, Any]:
         """The message as the ``claude/events`` websocket sends it."""
+        if self.payload is not None:
+            return {"type": self.kind, **self.payload}
         if self.kind == "snapshot":
             return {"type": "snapshot", "sessions": [s.to_json() for s in self.sessions]}
         if self.kind == "error":
@@ -62,6 +66,9 @@ class SessionEvent:
 
 
 Listener = Callable[[SessionEvent], None]
+#: Told after each tick: whether it is the first since the watcher started, the listing (by session
+#: name), and the listeners that just joined (they have had their snapshot).
+TickObserver = Callable[[bool, dict[str, Session], list[Listener]], None]
 
 
 def changes(previous: dict[str, Session], current: dict[str, Session]) -> list[SessionEvent]:
@@ -103,6 +110,8 @@ class SessionWatcher:
         #: Counts :meth:`note` calls: a listing begun before one may predate the change.
         self._notes = 0
         self._wake: asyncio.Event | None = None
+        #: Called after every tick (e.g. the conflicts check, :mod:`.conflicts`).
+        self.observers: list[TickObserver] = []
         self._last_error = ""
         self._reported_error = ""
         # Its own thread: a tick must not queue behind the server's other blocking work (a page
@@ -182,13 +191,16 @@ class SessionWatcher:
                     wake.set()  # listed before a change the server made: list again
                 elif current is not None:
                     self.ticks += 1
+                    first = self._previous is None
                     if self._previous is not None:
                         self._dispatch_changes(self._previous, current)
                     self._previous = current
+                    joining: list[Listener] = []
                     if self._joining:
                         joining, self._joining = self._joining, []
                         self._listeners.extend(joining)
                         self._dispatch(SessionEvent("snapshot", sessions=tuple(current.values())), joining)
+                    self._observe(first, current, joining)
                 if not (self._listeners or self._joining):
                     break
                 with contextlib.suppress(asyncio.TimeoutError):
@@ -221,6 +233,17 @@ class SessionWatcher:
             return None
         self._last_error = self._reported_error = ""
         return {session.name: session for session in sessions}
+
+    def broadcast(self, event: SessionEvent, listeners: list[Listener] | None = None) -> None:
+        """Send a message to every listener that has had its snapshot (or to ``listeners``)."""
+        self._dispatch(event, self._listeners if listeners is None else listeners)
+
+    def _observe(self, first: bool, current: dict[str, Session], joining: list[Listener]) -> None:
+        for observer in list(self.observers):
+            try:
+                observer(first, current, joining)
+            except Exception:
+                self.log.exception("jupyter-claude events: a tick observer failed")
 
     def _dispatch_changes(self, previous: dict[str, Session], current: dict[str, Session]) -> None:
         for event in changes(previous, current):

@@ -15,17 +15,35 @@ from jupyter_server.auth.decorator import authorized
 from tornado import web
 
 from .base import ClaudeAPIHandler, bad_request
+from .taskhandlers import CREATE_KEYS, BoardHandler, TaskHandler, TaskListing
 from .websockets import EventsWebSocket, StreamWebSocket
 
 
-class TasksHandler(ClaudeAPIHandler):
-    """``GET claude/tasks``: task files merged with live sessions."""
+class TasksHandler(TaskListing):
+    """``GET claude/tasks``: task files merged with live sessions; ``POST``: a new task."""
 
     @web.authenticated
     @authorized
     async def get(self) -> None:
-        """Tasks, sessions without a task file, and the files that could not be read."""
-        self.finish(await self.call(self.sessions.overview))
+        """Tasks, sessions without a task file, and the files that could not be read
+        (``?fields=`` keeps only those row keys, ``?q=`` only the tasks holding that text)."""
+        self.finish(await self.call(self.sessions.overview_text, **self.listing_options()))
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """``{"title", "body"?, "status"?, "priority"?, "id"?}``: write a new task file (201)."""
+        options = self.text_options(self.body(), CREATE_KEYS)
+        task = await self.call(
+            self.sessions.create_task,
+            options["title"],
+            options["body"] or "",
+            options["status"],
+            options["priority"],
+            options["id"],
+        )
+        self.set_status(201)
+        self.finish(await self.call(self.sessions.task_row, task))
 
 
 class SessionsHandler(ClaudeAPIHandler):
@@ -205,6 +223,55 @@ class InputHandler(ClaudeAPIHandler):
         self.not_allowed("POST")
 
 
+class DiffHandler(ClaudeAPIHandler):
+    """``GET claude/{id}/diff`` (``?path=P[&old_path=Q]``: one file's two sides)."""
+
+    @web.authenticated
+    @authorized
+    async def get(self, raw_id: str) -> None:
+        """The task branch's commits, files and patch, and its uncommitted work (404: no worktree)."""
+        task_id, path = self.valid_id(raw_id), self.get_query_argument("path", None)
+        if path is None:
+            self.finish((await self.call(self.sessions.diff, task_id)).to_json())
+            return
+        old_path = self.get_query_argument("old_path", None) or None
+        self.finish((await self.call(self.sessions.diff_file, task_id, path, old_path)).to_json())
+
+
+class ConflictsHandler(ClaudeAPIHandler):
+    """``GET claude/conflicts``."""
+
+    @web.authenticated
+    @authorized
+    async def get(self) -> None:
+        """Every pair of live task branches (and each against the base) that does not merge cleanly."""
+        self.finish((await self.call(self.sessions.conflicts)).to_json())
+
+
+class LandHandler(ClaudeAPIHandler):
+    """``POST claude/{id}/land``."""
+
+    @web.authenticated
+    @authorized
+    async def post(self, raw_id: str) -> None:
+        """Merge the task into the main checkout's branch, or 409 with the reason (nothing changed)."""
+        task_id, body = self.valid_id(raw_id), self.body()
+        strategy = self.option(body, "strategy", str, "merge") or "merge"
+        cleanup, commit = self.option(body, "cleanup", bool), self.option(body, "commit_uncommitted", bool)
+        message = self.option(body, "message", str)
+        landing = await self.call(self.sessions.land, task_id, strategy, bool(cleanup), bool(commit), message)
+        if landing.cleanup and landing.cleanup["stopped"]:
+            self.watcher.note(await self.call(self.sessions.status, task_id))
+        self.watcher.poke()
+        self.finish(landing.to_json())
+
+    @web.authenticated
+    @authorized
+    def get(self, raw_id: str) -> None:
+        """405: landing changes the repository, so it is POST only."""
+        self.not_allowed("POST")
+
+
 class StartManyHandler(ClaudeAPIHandler):
     """``POST claude/start``: several tasks at once, their agents' launches spaced (the queue)."""
 
@@ -242,7 +309,10 @@ _ID = r"(.*)"
 
 default_handlers: list[tuple[str, type[Any]]] = [
     (r"claude/tasks", TasksHandler),
+    (r"claude/tasks/([^/]*)", TaskHandler),
+    (r"claude/board", BoardHandler),
     (r"claude/sessions", SessionsHandler),
+    (r"claude/conflicts", ConflictsHandler),
     (r"claude/events", EventsWebSocket),
     (r"claude/start", StartManyHandler),
     (rf"claude/{_ID}/status", StatusHandler),
@@ -252,5 +322,7 @@ default_handlers: list[tuple[str, type[Any]]] = [
     (rf"claude/{_ID}/log", LogHandler),
     (rf"claude/{_ID}/permission", PermissionHandler),
     (rf"claude/{_ID}/input", InputHandler),
+    (rf"claude/{_ID}/diff", DiffHandler),
+    (rf"claude/{_ID}/land", LandHandler),
     (rf"claude/{_ID}/stream", StreamWebSocket),
 ]

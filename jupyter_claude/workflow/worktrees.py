@@ -9,21 +9,38 @@ Every git call is argv-only (no shell) with the task id already through the gate
 
 from __future__ import annotations
 
-import subprocess
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from ..core.errors import ClaudeSessionsError, InvalidSetting
-from ..core.ids import is_valid_task_id, validate_task_id
+from ..core.git import (
+    BRANCH_PREFIX,
+    GitError,
+    branch_name,
+    git,
+    repository_root,
+    task_of_branch,
+    worktrees_by_branch,
+    worktrees_root_for,
+)
 
-BRANCH_PREFIX = "task/"
-
-
-class GitError(ClaudeSessionsError):
-    """git refused an operation (the message carries git's own words)."""
-
-    code = "git_error"
+#: Re-exported: the git runner and repository facts live in the core (:mod:`jupyter_claude.core.git`).
+__all__ = [
+    "BRANCH_PREFIX",
+    "GitError",
+    "Worktree",
+    "WorktreeInfo",
+    "WorktreeNotClean",
+    "ahead_of",
+    "branch_name",
+    "ensure_worktree",
+    "git",
+    "list_worktrees",
+    "remove_worktree",
+    "repository_root",
+    "worktrees_root_for",
+]
 
 
 class WorktreeNotClean(ClaudeSessionsError):
@@ -73,54 +90,6 @@ class WorktreeInfo:
         }
 
 
-def branch_name(task_id: str) -> str:
-    """The task's branch: ``task/ID``."""
-    return BRANCH_PREFIX + validate_task_id(task_id)
-
-
-def git(*args: str, cwd: str | Path) -> str:
-    """Run git in ``cwd`` and return its stdout; :class:`GitError` with git's message on failure."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(cwd), *args],
-            capture_output=True,
-            text=True,
-            stdin=subprocess.DEVNULL,
-            check=False,
-        )
-    except FileNotFoundError as error:
-        raise GitError("git is not installed or not on PATH") from error
-    if done.returncode != 0:
-        message = done.stderr.strip() or f"git {args[0]} failed"
-        raise GitError(message.splitlines()[-1] if "\n" in message else message)
-    return done.stdout
-
-
-def repository_root(path: str | Path) -> Path | None:
-    """The top level of the main checkout that ``path`` belongs to, or None outside a repository."""
-    try:
-        common = git("rev-parse", "--path-format=absolute", "--git-common-dir", cwd=path).strip()
-    except GitError:
-        return None
-    common_dir = Path(common)
-    # The main checkout owns the common .git directory; a bare repository has no checkout.
-    if common_dir.name == ".git":
-        return common_dir.parent
-    try:
-        return Path(git("rev-parse", "--show-toplevel", cwd=path).strip())
-    except GitError:
-        return None
-
-
-def worktrees_root_for(repo: Path, setting: str = "") -> Path:
-    """The folder that holds the task worktrees: the setting (relative to the repository), or
-    ``<repo>/../<repo-name>.worktrees``."""
-    if not setting:
-        return repo.parent / f"{repo.name}.worktrees"
-    root = Path(setting).expanduser()
-    return root if root.is_absolute() else repo / root
-
-
 def ensure_worktree(
     root_dir: str | Path, task_id: str, worktrees_root: str = "", base: str = "HEAD"
 ) -> Worktree:
@@ -134,7 +103,7 @@ def ensure_worktree(
     repo = repository_root(root)
     if repo is None:
         return Worktree(task_id=task_id, path=str(root), repo=None)
-    existing = _worktrees_by_branch(repo).get(branch)
+    existing = worktrees_by_branch(repo).get(branch)
     created = False
     if existing is not None and Path(existing).resolve() == repo.resolve():
         raise GitError(f"{branch} is checked out in the main checkout {repo}: switch that to another branch")
@@ -176,9 +145,9 @@ def list_worktrees(root_dir: str | Path, base: str = "HEAD") -> list[WorktreeInf
     if repo is None:
         return []
     infos = []
-    for branch, path in sorted(_worktrees_by_branch(repo).items()):
-        task_id = branch[len(BRANCH_PREFIX) :]
-        if not branch.startswith(BRANCH_PREFIX) or not is_valid_task_id(task_id):
+    for branch, path in sorted(worktrees_by_branch(repo).items()):
+        task_id = task_of_branch(branch)
+        if task_id is None:
             continue
         exists = Path(path).is_dir()
         infos.append(
@@ -225,18 +194,6 @@ def remove_worktree(
 
 
 # -- helpers ---------------------------------------------------------------------------------------
-
-
-def _worktrees_by_branch(repo: Path) -> dict[str, str]:
-    """``{branch: path}`` from ``git worktree list --porcelain`` (detached worktrees left out)."""
-    found: dict[str, str] = {}
-    path = ""
-    for line in git("worktree", "list", "--porcelain", cwd=repo).splitlines():
-        if line.startswith("worktree "):
-            path = line[len("worktree ") :]
-        elif line.startswith("branch refs/heads/"):
-            found[line[len("branch refs/heads/") :]] = path
-    return found
 
 
 def _branch_exists(repo: Path, branch: str) -> bool:

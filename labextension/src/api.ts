@@ -140,8 +140,8 @@ export interface ITask {
   status: string | null;
   priority: string | null;
   path: string | null;
-  /** The task file's front matter. */
-  metadata: Record<string, unknown>;
+  /** The task file's front matter (absent in a compact listing: see IListOptions). */
+  metadata?: Record<string, unknown>;
   /** False when the id fails the gate (such a task never has a session). */
   valid: boolean;
   invalid_reason: string | null;
@@ -149,9 +149,42 @@ export interface ITask {
   version: string | null;
   /**
    * The session (a stopped one when none runs); null for an invalid id, or
-   * when session states are unknown.
+   * when session states are unknown. Absent in a compact listing, whose
+   * reply lists the sessions once instead (ITasksReply.sessions).
    */
-  session: ISession | null;
+  session?: ISession | null;
+}
+
+/** A task with its body text (GET claude/tasks/{id}). */
+export interface ITaskDetail extends ITask {
+  /** The markdown after the front matter. */
+  body: string;
+}
+
+/** What GET claude/tasks may ask for. */
+export interface IListOptions {
+  /** Only these row keys (`id` always): a compact listing. */
+  fields?: readonly string[];
+  /** Only the tasks whose id, title, status, priority or body holds this text (any case). */
+  q?: string;
+}
+
+/** The body of POST claude/tasks. */
+export interface INewTask {
+  title: string;
+  body?: string;
+  status?: string | null;
+  priority?: string | null;
+  /** The id; made from the title when absent. */
+  id?: string | null;
+}
+
+/** The reply of GET claude/board. */
+export interface IBoard {
+  /** The board's columns, in order (the server's board_columns setting). */
+  columns: string[];
+  /** The name of the column of statuses that match none. */
+  other: string;
 }
 
 /** A task file the server could not read. */
@@ -166,6 +199,8 @@ export interface ITasksReply {
   problems: ITaskProblem[];
   /** Present when tmux is missing or failing: every `session` is then null. */
   sessions_error?: ISessionsError;
+  /** With `fields`: the sessions tmux has, listed once instead of per row. */
+  sessions?: ISession[];
 }
 
 /** The result of opening the user's own terminal on a session. */
@@ -190,6 +225,107 @@ export interface IStopReply {
   session: ISession;
 }
 
+/** A file a task changed, or left uncommitted (GET claude/{id}/diff). */
+export interface IFileChange {
+  path: string;
+  /** "added", "modified", "deleted", "renamed", "copied", "type changed" or "untracked". */
+  status: string;
+  /** Lines added and deleted; null for a binary file. */
+  added: number | null;
+  deleted: number | null;
+  /** The path before a rename or copy. */
+  old_path: string | null;
+  binary: boolean;
+}
+
+/** A commit of a task branch. */
+export interface ICommit {
+  sha: string;
+  subject: string;
+  author: string;
+  time: string;
+}
+
+/** GET claude/{id}/diff: the task branch against its base, and its uncommitted work. */
+export interface IDiff {
+  id: string;
+  /** The base (the main checkout's branch, or `worktree_base`). */
+  base: string;
+  branch: string;
+  worktree: string;
+  merge_base: string | null;
+  head: string | null;
+  ahead: number;
+  behind: number;
+  /** Newest first. */
+  commits: ICommit[];
+  files: IFileChange[];
+  uncommitted: IFileChange[];
+  /** The unified patch of `files` (binary files named, never dumped), capped. */
+  patch: string;
+  truncated: boolean;
+  commits_truncated: boolean;
+  uncommitted_truncated: boolean;
+}
+
+/** GET claude/{id}/diff?path=…: one file at the merge base and on the task branch. */
+export interface IFileVersions {
+  path: string;
+  old_path: string | null;
+  /** null where the file does not exist (added, deleted), or when binary or too large. */
+  original: string | null;
+  modified: string | null;
+  binary: boolean;
+  too_large: boolean;
+}
+
+/** Two tasks (or a task and "BASE") whose branches would conflict, and where. */
+export interface IConflict {
+  tasks: [string, string];
+  files: string[];
+  /** True when the second side is the base. */
+  base: boolean;
+}
+
+/** GET claude/conflicts, and the `conflicts` message of claude/events. */
+export interface IConflictsReply {
+  conflicts: IConflict[];
+  checked_at: string;
+  /** The branch the main checkout is on (what tasks land into). */
+  base: string | null;
+  base_commit?: string | null;
+  tasks?: Record<string, string>;
+  errors?: string[];
+}
+
+/** The body of POST claude/{id}/land. */
+export interface ILandOptions {
+  strategy?: 'merge' | 'squash' | 'rebase';
+  cleanup?: boolean;
+  commit_uncommitted?: boolean;
+  message?: string;
+}
+
+/** The reply of POST claude/{id}/land. */
+export interface ILandReply {
+  landed: boolean;
+  id: string;
+  strategy: string;
+  branch: string;
+  target: string;
+  previous: string;
+  commit: string;
+  commits: ICommit[];
+  files: IFileChange[];
+  committed_uncommitted: string | null;
+  cleanup: {
+    stopped: boolean;
+    worktree_removed: boolean;
+    branch_deleted: boolean;
+    problems: string[];
+  } | null;
+}
+
 /** An error reply: `{"error": code, "reason": sentence}` plus the HTTP status. */
 export class ClaudeAPIError extends Error {
   constructor(
@@ -210,6 +346,11 @@ export class ClaudeAPIError extends Error {
   get isTmuxMissing(): boolean {
     return this.status === 503 && this.code === TMUX_NOT_FOUND;
   }
+
+  /** The task file changed since it was read (a move's if_match), or a new id is taken. */
+  get isConflict(): boolean {
+    return this.status === 409;
+  }
 }
 
 /** Raise a clear error for an id the server would refuse anyway. */
@@ -229,9 +370,39 @@ export function checkTaskId(id: string): string {
 export class ClaudeAPI {
   constructor(readonly serverSettings = ServerConnection.makeSettings()) {}
 
-  /** GET claude/tasks: task files merged with live sessions. */
-  listTasks(): Promise<ITasksReply> {
-    return this.request<ITasksReply>(['tasks']);
+  /** GET claude/tasks: task files merged with live sessions (compact or searched with options). */
+  listTasks(options: IListOptions = {}): Promise<ITasksReply> {
+    const query = new URLSearchParams();
+    if (options.fields) {
+      query.set('fields', options.fields.join(','));
+    }
+    if (options.q) {
+      query.set('q', options.q);
+    }
+    return this.request<ITasksReply>(['tasks'], 'GET', undefined, query);
+  }
+
+  /** GET claude/tasks/{id}: one task with its body and session. */
+  getTask(id: string): Promise<ITaskDetail> {
+    return this.request<ITaskDetail>(['tasks', checkTaskId(id)]);
+  }
+
+  /** POST claude/tasks: write a new task file; its row comes back. */
+  createTask(task: INewTask): Promise<ITask> {
+    return this.request<ITask>(['tasks'], 'POST', task);
+  }
+
+  /**
+   * PATCH claude/tasks/{id}: set the task's status. With `ifMatch` (the
+   * version the caller read) a file changed since is refused with a 409.
+   */
+  moveTask(id: string, status: string, ifMatch: string | null = null): Promise<ITask> {
+    return this.request<ITask>(['tasks', checkTaskId(id)], 'PATCH', { status, if_match: ifMatch });
+  }
+
+  /** GET claude/board: the board's columns. */
+  board(): Promise<IBoard> {
+    return this.request<IBoard>(['board']);
   }
 
   /** GET claude/sessions: every live or remembered session. */
@@ -302,6 +473,31 @@ export class ClaudeAPI {
     return response.text();
   }
 
+  /** GET claude/{id}/diff: the task's commits, files, patch and uncommitted work. */
+  diff(id: string): Promise<IDiff> {
+    return this.request<IDiff>([checkTaskId(id), 'diff']);
+  }
+
+  /** GET claude/{id}/diff?path=…: one changed file at the merge base and on the task branch. */
+  async diffFile(id: string, path: string, oldPath: string | null = null): Promise<IFileVersions> {
+    const query = new URLSearchParams({ path });
+    if (oldPath) {
+      query.set('old_path', oldPath);
+    }
+    const url = this.url([checkTaskId(id), 'diff']) + '?' + query.toString();
+    return (await (await this.fetch(url, { method: 'GET' })).json()) as IFileVersions;
+  }
+
+  /** GET claude/conflicts: live tasks whose branches would conflict. */
+  conflicts(): Promise<IConflictsReply> {
+    return this.request<IConflictsReply>(['conflicts']);
+  }
+
+  /** POST claude/{id}/land: merge the task into the main checkout's branch (409: refused). */
+  land(id: string, options: ILandOptions = {}): Promise<ILandReply> {
+    return this.request<ILandReply>([checkTaskId(id), 'land'], 'POST', options);
+  }
+
   /** The URL of a websocket route, with `?token=` only when services would add it. */
   websocketUrl(path: string[]): string {
     const settings = this.serverSettings;
@@ -333,15 +529,17 @@ export class ClaudeAPI {
 
   private async request<T>(
     path: string[],
-    method: 'GET' | 'POST' = 'GET',
-    body?: unknown
+    method: 'GET' | 'POST' | 'PATCH' = 'GET',
+    body?: unknown,
+    query?: URLSearchParams
   ): Promise<T> {
     const init: RequestInit = { method };
     if (body !== undefined) {
       init.body = JSON.stringify(body);
       init.headers = { 'Content-Type': 'application/json' };
     }
-    const response = await this.fetch(this.url(path), init);
+    const search = query?.toString();
+    const response = await this.fetch(this.url(path) + (search ? `?${search}` : ''), init);
     return (await response.json()) as T;
   }
 

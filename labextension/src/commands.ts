@@ -103,7 +103,7 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
 }
 
 /** The id from the arguments, or asked for in a dialog (null if cancelled). */
-async function taskIdFrom(args: ReadonlyPartialJSONObject, title: string): Promise<string | null> {
+export async function taskIdFrom(args: ReadonlyPartialJSONObject, title: string): Promise<string | null> {
   let id = typeof args.id === 'string' ? args.id : '';
   if (!id) {
     const result = await InputDialog.getText({

@@ -7,7 +7,7 @@
 import { IDisposable } from '@lumino/disposable';
 import { ISignal, Signal } from '@lumino/signaling';
 
-import { ClaudeAPI, ISession, ISessionsError } from './api';
+import { ClaudeAPI, IConflictsReply, ISession, ISessionsError } from './api';
 
 /** The connection's state, shown next to the panel title. */
 export type ConnectionState = 'connecting' | 'open' | 'closed';
@@ -36,6 +36,11 @@ export class EventsConnection implements IDisposable {
   /** Emitted for the snapshot and for every later change. */
   get changed(): ISignal<this, ISessionEvent> {
     return this._changed;
+  }
+
+  /** Emitted when the conflicts between tasks change (the `conflicts` message). */
+  get conflictsChanged(): ISignal<this, IConflictsReply> {
+    return this._conflictsChanged;
   }
 
   /** Emitted when the connection opens, closes or starts connecting. */
@@ -116,6 +121,8 @@ export class EventsConnection implements IDisposable {
       this._changed.emit({ event: 'snapshot', sessions: data.sessions });
     } else if (data?.type === 'session' && data.session?.id) {
       this._changed.emit({ event: String(data.event), sessions: [data.session] });
+    } else if (data?.type === 'conflicts' && Array.isArray(data.conflicts)) {
+      this._conflictsChanged.emit(data as IConflictsReply);
     } else if (data?.type === 'error') {
       const error = { error: String(data.error ?? 'error'), reason: String(data.reason ?? '') };
       this._changed.emit({ event: 'error', sessions: [], error });
@@ -152,6 +159,7 @@ export class EventsConnection implements IDisposable {
 
   private _changed = new Signal<this, ISessionEvent>(this);
   private _stateChanged = new Signal<this, ConnectionState>(this);
+  private _conflictsChanged = new Signal<this, IConflictsReply>(this);
   private _state: ConnectionState = 'closed';
   private _socket: WebSocket | null = null;
   private _timer: number | null = null;

@@ -17,7 +17,13 @@ export const CommandIDs = {
   openLog: 'claude:open-log',
   startFromFile: 'claude:start-from-file',
   showSessions: 'claude:show-sessions',
-  refresh: 'claude:refresh'
+  refresh: 'claude:refresh',
+  openChanges: 'claude:open-changes',
+  land: 'claude:land',
+  openBoard: 'claude:open-board',
+  newTask: 'claude:new-task',
+  moveTask: 'claude:move-task',
+  openTask: 'claude:open-task'
 } as const;
 
 /** The DOM id of the "Claude Sessions" sidebar. */
@@ -32,4 +38,23 @@ export const LOG_TRACKER_NAMESPACE = 'jupyter-claude-log';
 /** The DOM id of a task's log tab. */
 export function logWidgetId(taskId: string): string {
   return `jp-claude-log-${taskId}`;
+}
+
+/** The namespace of the changes tabs' widget tracker. */
+export const CHANGES_TRACKER_NAMESPACE = 'jupyter-claude-changes';
+
+/** The DOM id of a task's changes tab. */
+export function changesWidgetId(taskId: string): string {
+  return `jp-claude-changes-${taskId}`;
+}
+
+/** The DOM id of the task board tab. */
+export const BOARD_ID = 'jp-claude-board';
+
+/** The namespace of the task views' widget tracker. */
+export const TASK_TRACKER_NAMESPACE = 'jupyter-claude-task';
+
+/** The DOM id of a task's view tab. */
+export function taskWidgetId(taskId: string): string {
+  return `jp-claude-task-${taskId}`;
 }

@@ -1,6 +1,7 @@
 /**
- * jupyter-claude: the plugin wiring. One model (tasks + pushed sessions), the
- * sidebar, the log tabs, the task file toolbar/context menu and the commands.
+ * jupyter-claude: the plugin wiring. One model (tasks + pushed sessions and
+ * conflicts), the sidebar, the log tabs, the Changes tabs, the task board and
+ * its task views, the task file toolbar/context menu and the commands.
  * Every token but the application is optional, so this runs in JupyterLab 4
  * and in Notebook 7 (where log tabs open in the right side panel, as
  * Notebook's main area holds a single document).
@@ -17,12 +18,20 @@ import {
   MainAreaWidget,
   WidgetTracker
 } from '@jupyterlab/apputils';
+import { IEditorLanguageRegistry } from '@jupyterlab/codemirror';
 import { IFileBrowserFactory } from '@jupyterlab/filebrowser';
+import { ILauncher } from '@jupyterlab/launcher';
+import { IRenderMimeRegistry } from '@jupyterlab/rendermime';
 import { ISettingRegistry } from '@jupyterlab/settingregistry';
 
+import { CommandToolbarButton } from '@jupyterlab/ui-components';
+
 import { ClaudeAPI } from './api';
+import { addTaskBoard } from './boardplugin';
+import { ClaudeChangesView, createChangesWidget } from './changes';
 import { addCommands } from './commands';
 import {
+  CHANGES_TRACKER_NAMESPACE,
   CommandIDs,
   LOG_TRACKER_NAMESPACE,
   PLUGIN_ID,
@@ -32,6 +41,7 @@ import { labTerminalOpener } from './labterminal';
 import { ClaudeLogView, createLogWidget } from './logview';
 import { ClaudeModel } from './model';
 import { askDesktopPermission, SessionNotifier } from './notifier';
+import { addReviewCommands } from './reviewcommands';
 import { ClaudeSessionsPanel } from './sidebar';
 import { addTaskFileSupport } from './taskbutton';
 
@@ -54,7 +64,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     IFileBrowserFactory,
     ILayoutRestorer,
     ILabShell,
-    IThemeManager
+    IThemeManager,
+    ILauncher,
+    IRenderMimeRegistry
   ],
   activate: (
     app: JupyterFrontEnd,
@@ -63,7 +75,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
     fileBrowserFactory: IFileBrowserFactory | null,
     restorer: ILayoutRestorer | null,
     labShell: ILabShell | null,
-    themeManager: IThemeManager | null
+    themeManager: IThemeManager | null,
+    launcher: ILauncher | null,
+    rendermime: IRenderMimeRegistry | null
   ) => {
     const config: IConfig = {
       confirmStop: true,
@@ -91,13 +105,49 @@ const plugin: JupyterFrontEndPlugin<void> = {
         return;
       }
       const widget = createLogWidget(id, model, config.scrollback);
+      widget.toolbar.addItem(
+        'changes',
+        new CommandToolbarButton({ commands: app.commands, id: CommandIDs.openChanges, args: { id } })
+      );
       void tracker.add(widget);
       app.shell.add(widget, labShell ? 'main' : 'right');
       app.shell.activateById(widget.id);
     };
+    // Changes tabs: one per task, reopening focuses the existing one.
+    const changesTracker = new WidgetTracker<MainAreaWidget<ClaudeChangesView>>({
+      namespace: CHANGES_TRACKER_NAMESPACE
+    });
+    const openChanges = (id: string): ClaudeChangesView => {
+      const existing = changesTracker.find(widget => widget.content.taskId === id);
+      if (existing) {
+        app.shell.activateById(existing.id);
+        return existing.content;
+      }
+      // Looked up when first needed, so the plugin does not wait for the editor's plugins.
+      const languages = app.resolveOptionalService(IEditorLanguageRegistry);
+      const widget = createChangesWidget(id, model, languages);
+      void changesTracker.add(widget);
+      app.shell.add(widget, labShell ? 'main' : 'right');
+      app.shell.activateById(widget.id);
+      return widget.content;
+    };
+    addReviewCommands(app, openChanges);
+
+    // The task board, its task views and their commands.
+    const board = addTaskBoard(app, model, {
+      palette,
+      launcher,
+      restorer,
+      rendermime,
+      labShell,
+      scrollback: () => config.scrollback
+    });
     themeManager?.themeChanged.connect(() => {
       // Let the new theme's CSS variables apply before reading them.
-      requestAnimationFrame(() => tracker.forEach(widget => widget.content.updateTheme()));
+      requestAnimationFrame(() => {
+        tracker.forEach(widget => widget.content.updateTheme());
+        board.updateTheme();
+      });
     });
 
     // Be told: waiting for you, finished its turn, exited.
@@ -127,7 +177,9 @@ const plugin: JupyterFrontEndPlugin<void> = {
         CommandIDs.attachInLab,
         CommandIDs.openLog,
         CommandIDs.showSessions,
-        CommandIDs.refresh
+        CommandIDs.refresh,
+        CommandIDs.openChanges,
+        CommandIDs.land
       ]) {
         palette.addItem({ command, category: 'Claude' });
       }
@@ -135,6 +187,11 @@ const plugin: JupyterFrontEndPlugin<void> = {
     if (restorer) {
       void restorer.restore(tracker, {
         command: CommandIDs.openLog,
+        args: widget => ({ id: widget.content.taskId }),
+        name: widget => widget.content.taskId
+      });
+      void restorer.restore(changesTracker, {
+        command: CommandIDs.openChanges,
         args: widget => ({ id: widget.content.taskId }),
         name: widget => widget.content.taskId
       });

@@ -14,14 +14,19 @@ import { ISignal, Signal } from '@lumino/signaling';
 import {
   ClaudeAPI,
   ClaudeAPIError,
+  IBoard,
+  IConflictsReply,
+  INewTask,
   ISession,
   ISessionsError,
   ITask,
   ITaskProblem,
   TMUX_NOT_FOUND
 } from './api';
+import { DEFAULT_COLUMNS, naturalRanks, OTHER } from './board';
 import { badgeForRow, IBadge } from './badges';
 import { EventsConnection, ISessionEvent } from './events';
+import { conflictsOf, ITaskConflict } from './review';
 
 /** One line of the sidebar: a task file, a session, or both. */
 export interface IRow {
@@ -86,11 +91,27 @@ export function mergeRows(
   return rows;
 }
 
+/**
+ * The row keys the model asks GET claude/tasks for: a compact listing (no
+ * front matter, sessions listed once), so 10,000 tasks stay small.
+ */
+export const LISTING_FIELDS: readonly string[] = [
+  'id',
+  'title',
+  'status',
+  'priority',
+  'path',
+  'valid',
+  'invalid_reason',
+  'version'
+];
+
 /** The shared store of tasks and sessions. */
 export class ClaudeModel implements IDisposable {
   constructor(readonly api: ClaudeAPI) {
     this.events = new EventsConnection(api);
     this.events.changed.connect(this._onEvent, this);
+    this.events.conflictsChanged.connect((_, report) => this._setConflicts(report));
   }
 
   /** The `claude/events` connection feeding the badges. */
@@ -101,9 +122,120 @@ export class ClaudeModel implements IDisposable {
     return this._changed;
   }
 
-  /** Tasks in the server's order, then sessions that have no task file. */
+  /** Tasks in the server's order, then sessions that have no task file (made once per change). */
   get rows(): IRow[] {
-    return mergeRows(this._tasks, this._sessions, this._sessionsError);
+    if (this._rows === null) {
+      this._rows = mergeRows(this._tasks, this._sessions, this._sessionsError);
+      this._rowById = null;
+    }
+    return this._rows;
+  }
+
+  /**
+   * Each row's place in natural id order (t1, t2, t10), worked out again only
+   * when the ids change (not when a session does).
+   */
+  get naturalRanks(): ReadonlyMap<string, number> {
+    const rows = this.rows;
+    if (rows !== this._rankedRows) {
+      const ids = this._rankedIds;
+      const same = rows.length === ids.length && rows.every((row, at) => row.id === ids[at]);
+      this._rankedRows = rows;
+      if (!same) {
+        this._rankedIds = rows.map(row => row.id);
+        this._ranks = naturalRanks(this._rankedIds);
+      }
+    }
+    return this._ranks;
+  }
+
+  /** The row of a task or session by id, or null. */
+  row(id: string): IRow | null {
+    if (this._rowById === null) {
+      this._rowById = new Map(this.rows.map(row => [row.id, row]));
+    }
+    return this._rowById.get(id) ?? null;
+  }
+
+  /** The task files, in the server's order. */
+  get tasks(): readonly ITask[] {
+    return this._tasks;
+  }
+
+  /** The task file row of an id, or null. */
+  task(id: string): ITask | null {
+    return this._taskById.get(id) ?? null;
+  }
+
+  /** The board's columns (the server's setting once loaded, else the default ones). */
+  get board(): IBoard {
+    return this._board ?? { columns: [...DEFAULT_COLUMNS], other: OTHER };
+  }
+
+  /** Ask the server for its board columns (once; `changed` is emitted when they arrive). */
+  async loadBoard(): Promise<IBoard> {
+    if (this._board === null) {
+      try {
+        this._board = await this.api.board();
+        this._changed.emit();
+      } catch (error) {
+        this.noteError(error);
+      }
+    }
+    return this.board;
+  }
+
+  /** Write a new task file; the model lists it at once. */
+  async createTask(task: INewTask): Promise<ITask> {
+    const row = await this.api.createTask(task);
+    this.updateTask(row);
+    return row;
+  }
+
+  /**
+   * Set a task's status, naming the version the model has (a file changed
+   * since is refused with a 409: the task is then read again and the error
+   * thrown).
+   */
+  async moveTask(id: string, status: string): Promise<ITask> {
+    const version = this.task(id)?.version ?? null;
+    try {
+      const row = await this.api.moveTask(id, status, version);
+      this.updateTask(row);
+      return row;
+    } catch (error) {
+      if (error instanceof ClaudeAPIError && (error.isConflict || error.status === 404)) {
+        await this.reloadTask(id);
+      }
+      throw error;
+    }
+  }
+
+  /** Read one task again from the server (after a refused move, say). */
+  async reloadTask(id: string): Promise<void> {
+    try {
+      this.updateTask(await this.api.getTask(id));
+    } catch (error) {
+      if (error instanceof ClaudeAPIError && error.status === 404) {
+        this._tasks = this._tasks.filter(task => task.id !== id);
+        this._taskById.delete(id);
+        this._invalidate();
+        this._changed.emit();
+      }
+    }
+  }
+
+  /** Put a task row the server returned (created, moved, read again) in place of the old one. */
+  updateTask(row: ITask): void {
+    const { body: _body, ...task } = row as ITask & { body?: string };
+    const index = this._tasks.findIndex(old => old.id === task.id);
+    this._tasks = index < 0 ? [...this._tasks, task] : this._tasks.map((old, at) => (at === index ? task : old));
+    this._taskById.set(task.id, task);
+    if (task.session && !this._sessionsError) {
+      this._sessions.set(task.id, task.session);
+    }
+    this._invalidate();
+    this._changed.emit();
   }
 
   /** Task files the server could not read. */
@@ -135,9 +267,25 @@ export class ClaudeModel implements IDisposable {
     return this._sessionsError ? null : this._sessions.get(id) ?? null;
   }
 
+  /**
+   * How many sessions wait on a permission request (none while session states
+   * are unknown), counted without making the rows.
+   */
+  get pendingCount(): number {
+    let count = 0;
+    if (this._sessionsError === null) {
+      for (const session of this._sessions.values()) {
+        if (session.pending) {
+          count++;
+        }
+      }
+    }
+    return count;
+  }
+
   /** The badge of a task, as its sidebar row shows it. */
   badge(id: string): IBadge {
-    const row = this.rows.find(r => r.id === id);
+    const row = this.row(id);
     return badgeForRow(
       row ?? {
         valid: true,
@@ -145,6 +293,25 @@ export class ClaudeModel implements IDisposable {
         unknownReason: this._sessionsError?.reason ?? null
       }
     );
+  }
+
+  /** The last conflicts report (GET claude/conflicts, then pushed), or null before the first. */
+  get conflicts(): IConflictsReply | null {
+    return this._conflicts;
+  }
+
+  /** The conflicts a task is in: the other side (a task id or "BASE") and the files. */
+  conflictsFor(id: string): ITaskConflict[] {
+    return conflictsOf(this._conflicts, id);
+  }
+
+  /** Ask the server for the conflicts now (they are pushed when they change afterwards). */
+  async refreshConflicts(): Promise<void> {
+    try {
+      this._setConflicts(await this.api.conflicts());
+    } catch (error) {
+      console.warn('jupyter-claude: cannot read the conflicts between tasks', error);
+    }
   }
 
   /** The id of the task whose file is at `path` (a contents path), or null. */
@@ -157,6 +324,7 @@ export class ClaudeModel implements IDisposable {
   /** Start listening for events and fetch the task list. */
   start(): Promise<void> {
     this.events.connect();
+    void this.refreshConflicts();
     return this.refresh();
   }
 
@@ -194,6 +362,7 @@ export class ClaudeModel implements IDisposable {
       this._sessionsError = null;
       void this.refresh();
     }
+    this._invalidate();
     this._changed.emit();
   }
 
@@ -217,12 +386,17 @@ export class ClaudeModel implements IDisposable {
   private async _fetchTasks(): Promise<void> {
     try {
       const since = this._pushes;
-      const reply = await this.api.listTasks();
+      const reply = await this.api.listTasks({ fields: LISTING_FIELDS });
       this._tasks = reply.tasks ?? [];
+      this._taskById = new Map(this._tasks.map(task => [task.id, task]));
       this._problems = reply.problems ?? [];
       // Pushed sessions are newer than this reply when a push came meanwhile.
       if (since === this._pushes) {
         this._sessionsError = reply.sessions_error ?? null;
+        if (reply.sessions) {
+          // A compact reply lists every session once: that is the whole truth now.
+          this._sessions = new Map(reply.sessions.map(session => [session.id, session]));
+        }
         for (const task of this._tasks) {
           if (task.session) {
             this._sessions.set(task.id, task.session);
@@ -230,6 +404,7 @@ export class ClaudeModel implements IDisposable {
         }
       }
       keepStopped(this._sessions, this._tasks);
+      this._invalidate();
       this._loaded = true;
       this._banner = null;
     } catch (error) {
@@ -240,6 +415,7 @@ export class ClaudeModel implements IDisposable {
 
   private _onEvent(_: EventsConnection, change: ISessionEvent): void {
     this._pushes += 1;
+    this._invalidate();
     if (change.event === 'error') {
       this._sessionsError = change.error ?? { error: 'error', reason: '' };
       this._changed.emit();
@@ -260,6 +436,9 @@ export class ClaudeModel implements IDisposable {
       // The events route answered, so the extension is there: after a server
       // restart the task files may have changed too.
       stale = stale || this._seenSnapshot || this._banner !== null;
+      if (this._seenSnapshot) {
+        void this.refreshConflicts(); // reconnected: changes may have been missed
+      }
       this._seenSnapshot = true;
     } else {
       for (const session of change.sessions) {
@@ -272,12 +451,33 @@ export class ClaudeModel implements IDisposable {
     this._changed.emit();
   }
 
+  private _setConflicts(report: IConflictsReply): void {
+    if (this._conflicts && report.checked_at < this._conflicts.checked_at) {
+      return; // a reply older than a push received meanwhile
+    }
+    this._conflicts = report;
+    this._changed.emit();
+  }
+
   private _setBanner(banner: IBanner | null): void {
     this._banner = banner;
     this._changed.emit();
   }
 
+  /** Rows are made again on the next read. */
+  private _invalidate(): void {
+    this._rows = null;
+    this._rowById = null;
+  }
+
   private _changed = new Signal<this, void>(this);
+  private _rows: IRow[] | null = null;
+  private _rowById: Map<string, IRow> | null = null;
+  private _rankedRows: IRow[] | null = null;
+  private _rankedIds: string[] = [];
+  private _ranks: ReadonlyMap<string, number> = new Map();
+  private _taskById = new Map<string, ITask>();
+  private _board: IBoard | null = null;
   private _tasks: ITask[] = [];
   private _problems: ITaskProblem[] = [];
   private _sessions = new Map<string, ISession>();
@@ -287,6 +487,7 @@ export class ClaudeModel implements IDisposable {
   private _pushes = 0;
   private _seenSnapshot = false;
   private _refreshing: Promise<void> | null = null;
+  private _conflicts: IConflictsReply | null = null;
   private _disposed = false;
 }
 

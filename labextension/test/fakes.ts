@@ -2,7 +2,7 @@
  * Test doubles: sessions and task rows as the server sends them, and a
  * ClaudeAPI whose task list replies and events socket the test drives.
  */
-import type { ClaudeAPI, ISession, ITask, ITasksReply } from '../src/api';
+import type { ClaudeAPI, IConflictsReply, ISession, ITask, ITasksReply } from '../src/api';
 
 /** A session as `Session.to_json()` sends it (a running one unless overridden). */
 export function session(id: string, overrides: Partial<ISession> = {}): ISession {
@@ -87,10 +87,21 @@ export class FakeAPI {
     return this.replies.length;
   }
 
-  listTasks(): Promise<ITasksReply> {
+  /** The options of the last task list request. */
+  lastOptions: unknown = undefined;
+
+  listTasks(options?: unknown): Promise<ITasksReply> {
+    this.lastOptions = options;
     return new Promise((resolve, reject) => {
       this.replies.push(reply => (reply instanceof Error ? reject(reply) : resolve(reply)));
     });
+  }
+
+  /** The reply of GET claude/conflicts (none until the test sets one). */
+  conflictsReply: IConflictsReply = { conflicts: [], checked_at: '', base: null };
+
+  conflicts(): Promise<IConflictsReply> {
+    return Promise.resolve(this.conflictsReply);
   }
 
   openSocket(): FakeSocket {

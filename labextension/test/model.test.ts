@@ -5,7 +5,7 @@
 import { afterEach, describe, expect, it } from 'vitest';
 
 import { ClaudeAPIError } from '../src/api';
-import { bannerFor, ClaudeModel, mergeRows, sessionsBanner } from '../src/model';
+import { bannerFor, ClaudeModel, LISTING_FIELDS, mergeRows, sessionsBanner } from '../src/model';
 import { FakeAPI, session, settle, stopped, task } from './fakes';
 
 const NO_TMUX = {
@@ -149,6 +149,20 @@ describe('ClaudeModel', () => {
     expect(changes()).toBe(3);
   });
 
+  it('counts the sessions waiting on a permission request, none while states are unknown', () => {
+    const { api, model } = startModel();
+    const pending = { request: 'r1', tool: 'Bash', summary: 'ls', asked_at: '2024-05-01T10:00:00+00:00' };
+    api.socket.push({
+      type: 'snapshot',
+      sessions: [session('1', { pending }), session('2'), session('3', { pending: { ...pending, request: 'r2' } })]
+    });
+    expect(model.pendingCount).toBe(2);
+    api.socket.push({ type: 'session', event: 'state', session: session('1', { pending: null }) });
+    expect(model.pendingCount).toBe(1);
+    api.socket.push({ type: 'error', error: 'tmux_error', reason: 'tmux crashed' });
+    expect(model.pendingCount).toBe(0);
+  });
+
   it('shows sessions as unknown, with a banner, when the reply says tmux is missing', async () => {
     const { api, model } = startModel();
     api.reply({
@@ -220,5 +234,66 @@ describe('ClaudeModel', () => {
       expect(model.idForPath(path)).toBe('42');
     }
     expect(model.idForPath('tasks/43.md')).toBeNull();
+  });
+});
+
+describe('ClaudeModel and the task board', () => {
+  let model: ClaudeModel | null = null;
+
+  afterEach(() => {
+    model?.dispose();
+    model = null;
+  });
+
+  function loaded(): { api: FakeAPI; model: ClaudeModel } {
+    const api = new FakeAPI();
+    model = new ClaudeModel(api.asAPI());
+    void model.start();
+    api.socket.onopen?.();
+    return { api, model };
+  }
+
+  it('asks for a compact listing and takes its sessions as the whole truth', async () => {
+    const { api, model } = loaded();
+    expect(api.lastOptions).toEqual({ fields: LISTING_FIELDS });
+    model.updateSession(session('9'));
+    api.reply({
+      tasks: [task('1', { session: undefined }), task('2', { session: undefined })],
+      problems: [],
+      sessions: [session('2', { state: 'waiting' })]
+    });
+    await settle();
+    expect(model.rows.map(row => [row.id, model.badge(row.id).state])).toEqual([
+      ['1', 'stopped'],
+      ['2', 'waiting']
+    ]);
+    expect(model.session('9')).toBeNull();
+  });
+
+  it('finds tasks and rows by id, and makes rows once per change', async () => {
+    const { api, model } = loaded();
+    api.reply({ tasks: [task('1'), task('2')], problems: [] });
+    await settle();
+    expect(model.rows).toBe(model.rows);
+    expect(model.task('2')?.title).toBe('Task 2');
+    expect(model.row('2')?.title).toBe('Task 2');
+    expect(model.task('3')).toBeNull();
+    const before = model.rows;
+    api.socket.push({ type: 'session', event: 'started', session: session('2') });
+    expect(model.rows).not.toBe(before);
+    expect(model.row('2')?.session?.state).toBe('running');
+  });
+
+  it('puts a created or moved task in place, body left out', async () => {
+    const { api, model } = loaded();
+    api.reply({ tasks: [task('1')], problems: [] });
+    await settle();
+    model.updateTask({ ...task('1', { status: 'Done', version: 'v2' }), body: 'text' } as never);
+    model.updateTask(task('new'));
+    expect(model.tasks.map(t => [t.id, t.status, t.version])).toEqual([
+      ['1', 'Done', 'v2'],
+      ['new', '🟡 To Do', 'v1']
+    ]);
+    expect('body' in model.task('1')!).toBe(false);
   });
 });

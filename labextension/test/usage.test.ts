@@ -2,6 +2,7 @@
 import { describe, expect, it } from 'vitest';
 
 import type { IUsage } from '../src/api';
+import { cardMarks } from '../src/board';
 import { noticeFor, noticeMessage } from '../src/notices';
 import { amount, dollars, duration, limitLine, usageLine, usageTooltip } from '../src/usage';
 import { session } from './fakes';
@@ -82,5 +83,14 @@ describe('a limit notice', () => {
     expect(noticeMessage({ kind: 'limited', id: '7', session: bare, pending: null })).toBe(
       'Task 7 is ⏳ rate-limited'
     );
+  });
+});
+
+describe('a board card', () => {
+  it("shows the task's cost, or its tokens when a model has no price", () => {
+    const [mark] = cardMarks({ usage: USAGE });
+    expect(mark).toMatchObject({ kind: 'usage', text: '$0.42' });
+    expect(mark.title).toContain('14 model turns, working 3m 12s');
+    expect(cardMarks({ usage: { ...USAGE, cost: null } })[0].text).toBe('12.3k tok');
   });
 });

@@ -28,16 +28,19 @@ Fetch = Callable[..., Awaitable[HTTPResponse]]
 
 REST_ROUTES = [
     ("GET", "status"), ("POST", "start"), ("POST", "stop"), ("POST", "attach"), ("GET", "log"),
-    ("GET", "permission"), ("POST", "permission"), ("POST", "input"),
+    ("GET", "permission"), ("POST", "permission"), ("POST", "input"), ("GET", "diff"), ("POST", "land"),
 ]  # fmt: skip
 #: The POST routes authorized as "write" ("input" drives the agent: it is "execute").
-POST_ROUTES = ["start", "stop", "attach", "permission"]
+POST_ROUTES = ["start", "stop", "attach", "permission", "land"]
 #: The routes that only take POST (a GET gets 405 naming POST).
-POST_ONLY_ROUTES = ["start", "stop", "attach", "input"]
+POST_ONLY_ROUTES = ["start", "stop", "attach", "input", "land"]
 WS_ROUTES = ["claude/events", "claude/42/stream"]
-ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions"), ("POST", "claude/start")] + [
-    (method, f"claude/42/{verb}") for method, verb in REST_ROUTES
-]
+ALL_HTTP_ROUTES = [
+    ("GET", "claude/tasks"),
+    ("GET", "claude/sessions"),
+    ("GET", "claude/conflicts"),
+    ("POST", "claude/start"),
+] + [(method, f"claude/42/{verb}") for method, verb in REST_ROUTES]
 
 
 def server_config(tmux_socket: str, tmp_path: Path, **claude: Any) -> dict[str, Any]:
