@@ -1,19 +1,23 @@
 """The command line's own commands: the built-in workflow's entry points inside a task's pane
-(``run-task``, ``hook``) and the task worktrees (``worktree list|remove``)."""
+(``run-task``, ``hook``), the launch queue's gate (``wait-turn``) and the task worktrees
+(``worktree list|remove``)."""
 
 from __future__ import annotations
 
 import argparse
+import os
+import sys
 from collections.abc import Sequence
 from typing import Any
 
-from ..core import vocabulary
+from ..core import queue, vocabulary
 from ..core.errors import InvalidSetting
 from ..core.manager import ClaudeSessions
+from ..core.tmux import TmuxServer
 from ..workflow import hooks, runtask, worktrees
 from . import render
 
-COMMANDS = ("run-task", "hook", "worktree")
+COMMANDS = ("run-task", "hook", "worktree", "wait-turn")
 
 
 def add_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
@@ -46,7 +50,18 @@ def add_commands(subparsers: Any) -> dict[str, argparse.ArgumentParser]:
         if name == "remove":
             action.add_argument("id")
             action.add_argument("--force", action="store_true", help="even with uncommitted or unpushed work")
-    return {"run-task": run_task, "hook": hook, "worktree": worktree}
+    wait_turn = subparsers.add_parser(
+        "wait-turn", help="inside a queued task's pane: wait for its turn to launch, then run COMMAND"
+    )
+    wait_turn.add_argument("--session", required=True, help="the task's tmux session name")
+    wait_turn.add_argument("--prefix", required=True, help="the session prefix (whose sessions queue)")
+    wait_turn.add_argument("--interval", type=float, required=True, help="seconds between two launches")
+    wait_turn.add_argument("--max-starting", type=int, required=True, help="agents starting at once, at most")
+    wait_turn.add_argument(
+        "--agent", action="store_true", help="COMMAND starts an agent that reports its state"
+    )
+    wait_turn.add_argument("argv", nargs=argparse.REMAINDER, help="-- COMMAND ...")
+    return {"run-task": run_task, "hook": hook, "worktree": worktree, "wait-turn": wait_turn}
 
 
 def run(args: argparse.Namespace, settings: Sequence[str]) -> int:
@@ -60,10 +75,33 @@ def run(args: argparse.Namespace, settings: Sequence[str]) -> int:
             worktree=args.worktree,
             base_commit=args.base_commit,
         )
+    if args.command == "wait-turn":
+        return _wait_turn(args)
     sessions = ClaudeSessions.from_config(settings=settings)
     if args.command == "run-task":
         return runtask.run_task(sessions, args.id)
     return _worktree(args, sessions)
+
+
+def _wait_turn(args: argparse.Namespace) -> int:
+    """Wait in the queue (:mod:`jupyter_claude.core.queue`), then become the task's command."""
+    argv = args.argv[1:] if args.argv[:1] == ["--"] else args.argv
+    if not argv:
+        raise InvalidSetting("wait-turn: give the command to run after --")
+    socket = os.environ.get("TMUX", "").split(",")[0]
+    if socket:
+        server = TmuxServer(socket)
+        if not queue.wait_for_turn(
+            server, args.session, args.prefix, args.interval, args.max_starting, args.agent
+        ):
+            return 0  # the session is gone: nothing to launch
+    sys.stdout.flush()
+    try:
+        os.execvp(argv[0], argv)
+    except OSError as error:
+        print(f"jupyter-claude: cannot run {argv[0]!r}: {error.strerror or error}", file=sys.stderr)
+        return 127
+    return 0  # not reached
 
 
 def _worktree(args: argparse.Namespace, sessions: ClaudeSessions) -> int:

@@ -25,12 +25,14 @@ def derive_state(
     waiting_line: int | None,
     quiet_for: float | None,
     quiet_seconds: float = QUIET_SECONDS,
+    limited_line: int | None = None,
 ) -> str:
     """The state of a live agent pane from what hooks reported and what the screen shows.
 
     ``reported`` is ``@jc_agent_state`` ("" when no hook ever ran); ``busy_line`` and
     ``waiting_line`` are tmux's screen search results (line number, 0 for no match);
-    ``quiet_for`` is how long the pane has printed nothing.
+    ``quiet_for`` is how long the pane has printed nothing; ``limited_line`` is where the screen
+    shows a refusal for a rate or usage limit (read only for agents without hooks).
     """
     busy = bool(busy_line)
     asking = bool(waiting_line)
@@ -45,6 +47,8 @@ def derive_state(
         return reported
     if asking and quiet:
         return "waiting"
+    if limited_line and quiet and not busy:
+        return "limited"
     if busy or not quiet:
         return "working"
     return "idle"
@@ -61,4 +65,5 @@ def screen_fields() -> dict[str, str]:
         "screen_busy": search(options.BUSY_PATTERN),
         "screen_waiting": search(options.WAITING_PATTERN),
         "window_activity": "#{window_activity}",
+        "screen_limited": search(options.LIMITED_PATTERN),
     }

@@ -16,7 +16,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from . import vocabulary
+from . import figures, vocabulary
 from .interaction import WaitTimeout
 from .manager import ClaudeSessions
 from .permissions import NotPending
@@ -80,9 +80,10 @@ ID = Argument(("id",))
 COMMANDS: tuple[Command, ...] = (
     Command(
         "start",
-        "start (or re-use) a task's session and open a terminal on it",
+        "start (or re-use) a task's session and open a terminal on it; several ids are queued "
+        "(their agents launch start_interval seconds apart, no terminal opens)",
         (
-            ID,
+            Argument(("id",), "task id(s)", nargs="+"),
             Argument(("--cwd",), "directory to start in (relative to the root)"),
             Argument(("--headless",), "never open a terminal window", "flag"),
             Argument(("--no-attach",), "start without opening a terminal", "flag"),
@@ -157,6 +158,11 @@ COMMANDS: tuple[Command, ...] = (
             Argument(("--commit-uncommitted",), "first commit the worktree's uncommitted work there", "flag"),
             Argument(("-m", "--message"), "the message of that commit"),
         ),
+    ),
+    Command(
+        "usage",
+        "tokens, model turns, working time and cost of each task (all of them, or these), and the total",
+        (Argument(("id",), "task id(s) (default: every task)", nargs="*"),),
     ),
     Command(
         "tasks",
@@ -288,8 +294,11 @@ def terminal_lines(result: TerminalResult) -> tuple[str, ...]:
 
 
 def _start(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    ids = args.id if isinstance(args.id, list) else [args.id]
+    if len(ids) > 1:
+        return _start_many(sessions, ids, args.cwd)
     session, terminal = sessions.start_and_attach(
-        args.id, args.cwd, attach=not args.no_attach, headless=True if args.headless else None
+        ids[0], args.cwd, attach=not args.no_attach, headless=True if args.headless else None
     )
     verb = "started" if session.created else "re-used"
     lines: tuple[str, ...] = (f"{session.badge}  {session.name} {verb} in {session.cwd}",)
@@ -301,6 +310,49 @@ def _start(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
         "terminal": terminal.to_json() if terminal else None,
     }
     return Outcome("start", data, lines, value={"session": session, "terminal": terminal})
+
+
+def _start_many(sessions: ClaudeSessions, ids: list[str], cwd: str | None) -> Outcome:
+    started = sessions.start_many(ids, cwd)
+    line = (
+        f"{len(started)} sessions: agents launch {sessions.start_interval:g} s apart, "
+        f"at most {sessions.max_starting} starting at once"
+    )
+    data = {"sessions": [session.to_json() for session in started]}
+    return Outcome("start", data, (line,), table=session_table(started), value=started)
+
+
+def _usage(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
+    rows = sessions.usage(args.id or None)
+    summed = figures.total(row["usage"] for row in rows)
+    table_rows = [_usage_row(row["id"], vocabulary.badge(row["state"]), row["usage"]) for row in rows]
+    table_rows.append(_usage_row("TOTAL", "", summed))
+    notes = tuple(problem for row in rows for problem in row["problems"])
+    notes += sessions.ledger.prices(sessions.prices).problems
+    table = Table(
+        ("ID", "STATE", "INPUT", "OUTPUT", "CACHE READ", "CACHE WRITE", "TURNS", "WORKING", "COST", "MODELS"),
+        tuple(table_rows),
+        (*(row["state"] for row in rows), ""),
+    )
+    data = {"tasks": rows, "total": summed}
+    return Outcome("usage", data, table=table, notes=notes, value=rows)
+
+
+def _usage_row(task_id: str, state: str, used: dict[str, Any] | None) -> tuple[str, ...]:
+    if not used:
+        return (task_id, state, "", "", "", "", "", "", "", "")
+    return (
+        task_id,
+        state,
+        figures.amount(used["input_tokens"]),
+        figures.amount(used["output_tokens"]),
+        figures.amount(used["cache_read_tokens"]),
+        figures.amount(used["cache_write_tokens"]),
+        str(used["turns"]),
+        figures.duration(used["working_seconds"]),
+        figures.dollars(used["cost"]),
+        ", ".join(used["models"]),
+    )
 
 
 def _stop(sessions: ClaudeSessions, args: argparse.Namespace) -> Outcome:
@@ -452,6 +504,7 @@ RUNNERS: dict[str, Callable[[ClaudeSessions, argparse.Namespace], Outcome]] = {
     "land": _land,
     "new": _new,
     "move": _move,
+    "usage": _usage,
 }
 
 

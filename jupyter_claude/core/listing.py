@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import math
 import time
 from collections.abc import Callable
 from typing import Any
@@ -37,6 +38,7 @@ _CORE_FIELDS = (
     options.LOG,
     options.PANE,
     options.META,
+    options.QUEUED,
 )
 _AGENT_FIELDS = (
     options.AGENT,
@@ -75,7 +77,7 @@ _FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 
 _AT_NAME, _AT_PANE_ID, _AT_PID, _AT_WIDTH, _AT_HEIGHT, _AT_DEAD, _AT_DEAD_STATUS, _AT_DEAD_SIGNAL = (
     _FIELD[name] for name in _CORE_FIELDS[:8]
 )
-_AT_PIPE, _AT_LOG, _AT_OURS, _AT_META = (_FIELD[name] for name in _CORE_FIELDS[8:])
+_AT_PIPE, _AT_LOG, _AT_OURS, _AT_META, _AT_QUEUED = (_FIELD[name] for name in _CORE_FIELDS[8:])
 _AT_AGENT, _AT_AGENT_STATE = _FIELD[options.AGENT], _FIELD[options.AGENT_STATE]
 
 #: The metadata fields we write into ``@jc_meta``, and the test each value must pass when read back.
@@ -161,8 +163,12 @@ class Listing:
                 _int(_optional(fields, "screen_waiting")),
                 None if activity is None else now - activity,
                 self.quiet_seconds,
+                _int(_optional(fields, "screen_limited")),
             )
+        queued_at = _queue_key(fields[_AT_QUEUED])
         state = "exited" if dead else (agent_state if agent_state in vocabulary.BY_NAME else "running")
+        if queued_at is not None and not dead:
+            state = "queued"  # its command waits for its turn (core/queue.py): no agent yet
         meta = self._metadata(name, fields[_AT_META])
         return Session(
             id=task_id,
@@ -186,6 +192,7 @@ class Listing:
             pending=permissions.summary_of(_optional(fields, options.PENDING))
             if agent_fields and not dead
             else None,
+            queued_at=queued_at if not dead else None,
         )
 
     def _metadata(self, name: str, text: str) -> dict[str, Any]:
@@ -222,6 +229,17 @@ def _log_health(fields: list[str], ours: bool) -> str | None:
     if fields[_AT_DEAD] != "1" and fields[_AT_PIPE] != "1":
         return "stalled"
     return "gap" if report == "gap" else "ok"
+
+
+def _queue_key(text: str) -> float | None:
+    """The time a session was queued (``@jc_queued``), or None when it is not queued."""
+    if not text:
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        return None
+    return value if math.isfinite(value) and value >= 0 else None
 
 
 def _optional(fields: list[str], key: str) -> str:

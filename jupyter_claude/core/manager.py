@@ -22,6 +22,7 @@ from typing import Any
 from traitlets.config import Config
 
 from . import board, interaction, logs, overview, permissions, taskwrite
+from .accounting import Accounting
 from .config import encode_pane_settings, load_jupyter_config
 from .conflicts import ConflictCache, ConflictReport, check_conflicts
 from .diff import FileVersions, TaskDiff, file_versions, task_diff
@@ -60,7 +61,7 @@ PANE_SETTINGS = (
 )
 
 
-class ClaudeSessions(SessionSettings):
+class ClaudeSessions(SessionSettings, Accounting):
     """Start, re-use, list and stop one tmux session per task.
 
     ``ClaudeSessions(**settings)`` takes its settings as given; ``ClaudeSessions.from_config()``
@@ -118,7 +119,11 @@ class ClaudeSessions(SessionSettings):
     def start(self, task_id: str, cwd: str | None = None, command: list[str] | None = None) -> Session:
         """Create the task's session, or return the live one; a session whose command exited is
         respawned in place. ``Session.created`` tells which happened."""
-        launch = self._launch(task_id, cwd, command)
+        return self._create(self._launch(task_id, cwd, command))
+
+    def _create(self, launch: Launch) -> Session:
+        """Run a launch: a new session, or the existing one re-used or respawned."""
+        task_id = launch.task_id
         try:
             out = self.tmux.run(*launch.new_session())
         except TmuxError as error:
@@ -134,7 +139,8 @@ class ClaudeSessions(SessionSettings):
             id=task_id,
             name=launch.name,
             running=True,
-            state="running",
+            state="running" if launch.queued is None else "queued",
+            queued_at=float(launch.queued) if launch.queued is not None else None,
             started_at=iso(launch.started_at),
             command=launch.argv,
             cwd=launch.directory,
@@ -248,7 +254,7 @@ class ClaudeSessions(SessionSettings):
         for session in self.list():
             if session.name == name:
                 return session
-        return Session(id=task_id, name=name)
+        return self._annotate([Session(id=task_id, name=name)])[0]
 
     def list(self) -> builtins.list[Session]:
         """Every session of ours on the tmux server, from one tmux invocation.
@@ -277,7 +283,7 @@ class ClaudeSessions(SessionSettings):
             folder = Path(self.log_dir).expanduser()
             sessions = restart_log_writers(self.tmux, sessions, folder, self.log_max_bytes, self.log)
         self._remember_sizes(sessions)
-        return sessions
+        return self._annotate(sessions)
 
     def _remember_sizes(self, sessions: builtins.list[Session]) -> None:
         """Keep each pane's size beside its log when it changed (a stopped task's log is drawn at it)."""
@@ -370,7 +376,7 @@ class ClaudeSessions(SessionSettings):
         and ``sessions_error`` says why.
         """
         index = self.tasks()
-        sessions, sessions_error = self._sessions_or_error()
+        sessions, sessions_error = self._sessions_or_error(index)
         return overview.overview(index, sessions, self.session_prefix, sessions_error)
 
     def overview_text(self, fields: Sequence[str] | None = None, query: str | None = None) -> str:
@@ -378,13 +384,14 @@ class ClaudeSessions(SessionSettings):
         ``fields`` keeps only those row keys, ``query`` only the tasks whose text holds it
         (see :mod:`.overview`)."""
         index = self.tasks()
-        sessions, sessions_error = self._sessions_or_error()
+        sessions, sessions_error = self._sessions_or_error(index)
         chosen = None if fields is None else overview.parse_fields(",".join(fields))
         return self._last_listing.text(index, sessions, self.session_prefix, sessions_error, chosen, query)
 
-    def _sessions_or_error(self) -> tuple[builtins.list[Session], dict[str, str] | None]:
+    def _sessions_or_error(self, index: TaskIndex) -> tuple[builtins.list[Session], dict[str, str] | None]:
         try:
-            return self.list(), None
+            live = self.list()  # and the stopped tasks that used something (their rows show it)
+            return live + self._stopped_usage(index, live), None
         except ClaudeSessionsError as error:
             return [], {"error": error.code, "reason": str(error)}
 

@@ -107,7 +107,7 @@ def overview_text(
         if task is None:
             assert session is not None
             parts.append(_encode(_project(orphan_row(session), fields)))
-        elif session is not None and known and session.state != "stopped":
+        elif session is not None and known and (session.state != "stopped" or session.usage is not None):
             parts.append(_encode(_project({**task.to_json(), "session": session.to_json()}, fields)))
         else:
             parts.append(_quiet_row(task, prefix if known else None, fields))

@@ -7,7 +7,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from . import vocabulary
+from .limits import Limit, iso
 from .tasks import Task, TaskIndex
+from .usage import Usage
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,14 @@ class Session:
     log_health: str | None = None
     #: The agent's pending permission request, summed up: {"request", "tool", "summary", "asked_at"}.
     pending: dict[str, str] | None = field(default=None, compare=True, hash=False)
+    #: What the task's agent conversations have used so far (None before the first model turn),
+    #: and the rate or usage limit its agent is stopped by (only while ``state`` is "limited").
+    usage: Usage | None = None
+    limit: Limit | None = None
+    #: When the session was queued (epoch seconds) while its command waits for its turn to launch
+    #: (``state`` "queued"), and its place in that queue (1 is next).
+    queued_at: float | None = None
+    queue_position: int | None = None
     #: True when the call that returned this session created or respawned it; not part of the JSON.
     created: bool = field(default=False, compare=False, repr=False)
     #: Where this run's output starts in the task log (its size when the command started), so a
@@ -80,6 +90,13 @@ class Session:
             "rows": self.rows,
             "log": self.log_health,
             "pending": self.pending,
+            "usage": self.usage.to_json() if self.usage is not None else None,
+            "limit": self.limit.to_json() if self.limit is not None else None,
+            "queue": (
+                {"position": self.queue_position, "since": iso(self.queued_at)}
+                if self.queued_at is not None
+                else None
+            ),
         }
 
 

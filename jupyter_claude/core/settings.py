@@ -152,6 +152,31 @@ class SessionSettings(LoggingConfigurable):
         column, one whose status matches none in "Other".""",
     ).tag(config=True)
 
+    prices = Dict(
+        help="""Model prices in dollars per million tokens, {"<model>": {"input": 3, "output": 15,
+        "cache_read": 0.3, "cache_write": 3.75}}, added to (or replacing) the built-in prices of the
+        current Claude models (docs/usage.md, dated); null removes a model. A model with no price
+        shows its tokens and a null cost, never a guess. A bad entry is reported and ignored.""",
+    ).tag(config=True)
+
+    resume_after_limit = Bool(
+        False,
+        help="""When an agent is stopped by a rate or usage limit whose reset time it named, type
+        "continue" into it once, a minute after the reset (logged). Off by default.""",
+    ).tag(config=True)
+
+    start_interval = Float(
+        2.0,
+        help="""Starting several tasks at once: seconds between two agent launches (the sessions
+        are created at once and show "queued" until their turn).""",
+    ).tag(config=True)
+
+    max_starting = Int(
+        3,
+        help="""Starting several tasks at once: at most this many agents may be starting (launched,
+        not yet working on their first prompt) before the next one launches.""",
+    ).tag(config=True)
+
     @default("root_dir")
     def _default_root_dir(self) -> str:
         return os.getcwd()
@@ -169,6 +194,20 @@ class SessionSettings(LoggingConfigurable):
         if len(set(keys)) != len(keys) or OTHER.lower() in keys:
             raise InvalidSetting(f"board_columns {columns!r} name one column twice, or one called {OTHER!r}")
         return columns
+
+    @validate("start_interval")
+    def _check_interval(self, proposal: Any) -> float:
+        value = float(proposal["value"])
+        if not 0 <= value <= 3600:
+            raise InvalidSetting(f"start_interval must be between 0 and 3600 seconds, not {value}")
+        return value
+
+    @validate("max_starting")
+    def _check_max_starting(self, proposal: Any) -> int:
+        value = int(proposal["value"])
+        if value < 1:
+            raise InvalidSetting(f"max_starting must be 1 or more, not {value}")
+        return value
 
     @validate("session_prefix")
     def _check_prefix(self, proposal: Any) -> str:

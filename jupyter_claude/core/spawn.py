@@ -70,6 +70,10 @@ class Launch:
     started_at: float
     #: The log's size now: where this run's output starts in it.
     log_offset: int
+    #: Starting many at once (:mod:`.queue`): the time the session was queued, and the gate its
+    #: command waits behind for its turn to launch (empty: it launches at once).
+    queued: str | None = None
+    gate: tuple[str, ...] = ()
 
     def spawn_args(self) -> Argv:
         """What new-session and respawn-pane both take: directory, environment, command."""
@@ -79,7 +83,7 @@ class Launch:
             "-e", f"JUPYTER_CLAUDE_SETTINGS={self.pane_settings}",
             # The pane gets the tmux server's global environment, not ours: drop CLAUDECODE there
             # too. env also turns a missing program into exit 127 with a message in the log.
-            "--", "env", "-u", "CLAUDECODE", *self.argv,
+            "--", "env", "-u", "CLAUDECODE", *self.gate, *self.argv,
         ]  # fmt: skip
 
     def new_session(self) -> list[Argv]:
@@ -117,10 +121,12 @@ class Launch:
             "log_offset": self.log_offset,
         }
         values = {options.META: json.dumps(meta), options.AGENT_STATE: "", options.LOG: ""}
+        if self.queued is not None or target is not None:
+            values[options.QUEUED] = self.queued or ""
         if target is not None:
             # A respawn: the built-in workflow sets these from inside the pane; clear them so a
             # respawn with another command keeps no stale agent record.
-            values.update(dict.fromkeys(options.AGENT_RECORD, ""))
+            values.update(dict.fromkeys((*options.AGENT_RECORD, options.PROMPTED), ""))
         return [["set-option", *where, key, value] for key, value in values.items()]
 
 

@@ -3,11 +3,11 @@ how rows sort and filter. Pure logic: no widgets, no tmux."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from ..core import vocabulary
+from ..core import figures, vocabulary
 from ..core.session import Session, pair_tasks_with_sessions
 from ..core.tasks import TaskIndex
 
@@ -18,6 +18,7 @@ COLUMNS: tuple[tuple[str, str, int], ...] = (
     ("status", "Status", 120),
     ("priority", "Priority", 100),
     ("session", "Session", 140),
+    ("usage", "Usage", 230),
 )
 
 #: The session filter's choices: (label, value).
@@ -54,6 +55,15 @@ class TaskItem:
     asks: str = ""
     #: "⚠ conflicts with …" when the task's branch would conflict, else "".
     conflict: str = ""
+    #: The task's usage (the Session JSON shape), None before its first model turn.
+    usage: dict[str, Any] | None = None
+    #: Ticked for "Run selected".
+    selected: bool = False
+
+    @property
+    def usage_text(self) -> str:
+        """The usage cell: "$0.42 · 12.3k tokens · 14 turns" ("" before the first turn)."""
+        return figures.usage_line(self.usage)
 
     @property
     def live(self) -> bool:
@@ -67,9 +77,12 @@ def merge_items(
     messages: dict[str, tuple[str, bool]],
     prefix: str = "claude-",
     conflicts: dict[str, str] | None = None,
+    selected: Collection[str] = (),
+    usage: Mapping[str, dict[str, Any]] | None = None,
 ) -> dict[str, TaskItem]:
     """Tasks merged with their sessions (sessions without a task file become rows too), by id;
-    ``conflicts`` gives the ⚠ line of the tasks in a conflict."""
+    ``conflicts`` gives the ⚠ line of the tasks in a conflict; ``selected``: the ticked ones;
+    ``usage``: what tasks used, for those whose session has none."""
     items: dict[str, TaskItem] = {}
     conflicts = conflicts or {}
     for task, session in pair_tasks_with_sessions(tasks.tasks if tasks is not None else [], sessions, prefix):
@@ -103,6 +116,8 @@ def merge_items(
             request=_request(session),
             asks=_asks(session),
             conflict=conflicts.get(session.id, ""),
+            usage=session.usage.to_json() if session.usage is not None else (usage or {}).get(session.id),
+            selected=session.id in selected,
         )
     return items
 
@@ -128,6 +143,8 @@ def sort_key(column: str) -> Callable[[TaskItem], Any]:
         return lambda item: (vocabulary.priority_rank(item.priority), natural(item.id))
     if column == "session":
         return lambda item: (vocabulary.state_rank(item.state), natural(item.id))
+    if column == "usage":
+        return lambda item: (-((item.usage or {}).get("cost") or 0.0), natural(item.id))
     return lambda item: natural(item.id)
 
 

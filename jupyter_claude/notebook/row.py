@@ -25,11 +25,12 @@ class _SharedLook:
             width="54px", height="26px", margin="0 2px 0 0", padding="0", flex="0 0 auto"
         )
         self.row = widgets.Layout(align_items="flex-start", margin="0", padding="1px 0", overflow="visible")
+        self.select = widgets.Layout(width="22px", height="26px", margin="0", flex="0 0 auto")
         self.button_style = widgets.ButtonStyle()
         self.html_style = HTMLStyle()
 
     def close(self) -> None:
-        for widget in (self.cells, self.button, self.row, self.button_style, self.html_style):
+        for widget in (self.cells, self.button, self.row, self.select, self.button_style, self.html_style):
             widget.close()
 
 
@@ -49,6 +50,9 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
     log_available = Bool(False)
     asks = Unicode("", help="the agent's pending permission request, in one line ('' for none)")
     conflict = Unicode("")
+    usage_text = Unicode("")
+    #: Ticked for "Run selected".
+    selected = Bool(False)
 
     def __init__(
         self,
@@ -76,12 +80,27 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.diff_button = self._button("Diff", "Show the task's changes below the table", look, enabled)
         for action, button in self.buttons.items():
             button.on_click(lambda _button, action=action: on_action(action, self.task_id))
+        self.select_box = widgets.Checkbox(
+            value=self.selected,
+            indent=False,
+            description="",
+            tooltip="Select for Run selected",
+            layout=look.select,
+            disabled=not self.valid,
+        )
+        self._on_action = on_action
+        self.select_box.observe(self._ticked, "value")
         super().__init__(
-            [self.cells, *self.buttons.values()],
+            [self.select_box, self.cells, *self.buttons.values()],
             layout=look.row,
             _dom_classes=("jc-task-row",),
         )
         self._deferred = False
+
+    def _ticked(self, change: dict[str, Any]) -> None:
+        """The checkbox was clicked (a value set by the row itself is not a click)."""
+        if not self._deferred:
+            self._on_action("select" if change["new"] else "unselect", self.task_id)
 
     @staticmethod
     def _button(label: str, tooltip: str, look: _SharedLook, enabled: dict[str, bool]) -> widgets.Button:
@@ -124,6 +143,8 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         self.log_available = log_available
         self.asks = item.asks
         self.conflict = item.conflict
+        self.usage_text = item.usage_text
+        self.selected = item.selected
 
     @contextmanager
     def _batch(self) -> Iterator[None]:
@@ -147,6 +168,8 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
         "log_available",
         "asks",
         "conflict",
+        "usage_text",
+        "selected",
     )
     def _changed(self, _change: dict[str, Any]) -> None:
         if not self._deferred:
@@ -176,6 +199,15 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             if button.disabled != disabled:
                 with button.hold_sync():
                     button.disabled = disabled
+        if hasattr(self, "select_box"):
+            self._deferred = True  # not a click: no action
+            try:
+                if self.select_box.value != self.selected:
+                    self.select_box.value = self.selected
+                if self.select_box.disabled == self.valid:
+                    self.select_box.disabled = not self.valid
+            finally:
+                self._deferred = False
 
     def cells_html(self) -> str:
         """The row's cells as HTML, every text escaped."""
@@ -185,6 +217,7 @@ class TaskRow(widgets.HBox):  # type: ignore[misc]
             "status": self.task_status,
             "priority": self.priority,
             "session": self.badge + (" ⚠" if self.conflict else ""),
+            "usage": self.usage_text,
         }
         spans = "".join(_cell(values[key], width, bold=key == "id") for key, _, width in COLUMNS)
         message = ""

@@ -37,6 +37,7 @@ from ..core.manager import ClaudeSessions
 from ..core.permissions import NotPending
 from ..core.session import Session
 from ..core.tasks import TaskIndex
+from . import batch
 from .html import banner_html, error_div, error_text, escape
 from .items import COLUMNS, NO_STATUS, STATE_FILTERS, TaskItem, merge_items, passes, sort_key
 from .logpanel import LogPanel
@@ -50,7 +51,7 @@ logger = logging.getLogger(__name__)
 TASK_RESCAN_INTERVAL = 5.0
 
 
-class TaskTable(widgets.VBox):  # type: ignore[misc]
+class TaskTable(batch.BatchActions, widgets.VBox):  # type: ignore[misc]
     """Every task with its live session badge and Run / Stop / Attach / Log buttons.
 
     ``TaskTable()`` reads the tasks under ``ClaudeSessions.from_config().tasks_dirs`` (relative to the current
@@ -111,6 +112,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
             layout=widgets.Layout(width="100px"),
         )
         self.refresh_button.on_click(lambda _button: self.refresh(tasks=True))
+        tools = batch.toolbar(self, [self.status_dropdown, self.state_dropdown, self.refresh_button])
         self.banner_html = widgets.HTML()
         self.header_buttons = {
             key: widgets.Button(
@@ -137,13 +139,13 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         self._review = ConflictWatch()
         super().__init__(
             [
-                widgets.HBox([self.status_dropdown, self.state_dropdown, self.refresh_button]),
+                widgets.HBox(tools),
                 self.banner_html,
                 # Header and rows scroll sideways together when the notebook is narrower.
                 widgets.VBox(
                     [
                         widgets.HBox(
-                            [*self.header_buttons.values(), widgets.HTML("<b>&nbsp;Actions</b>")],
+                            batch.header_cells(list(self.header_buttons.values())),
                             layout=widgets.Layout(overflow="visible"),
                         ),
                         self.rows_box,
@@ -282,7 +284,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         for link in self._links:
             link.unlink()
         for row in self._pool:
-            for child in (row.cells, *row.buttons.values()):
+            for child in (row.cells, row.select_box, *row.buttons.values()):
                 child.close()
             row.close()
         self._look.close()
@@ -319,6 +321,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
                 self._answer(task_id, action)
             elif action == "diff":
                 self.diff_panel.show(self.sessions, task_id)
+            elif action in ("select", "unselect"):
+                self._tick(task_id, action == "select")
             elif action == "log":
                 self.sessions.log_path(task_id)  # validates the id
                 if self.log_task == task_id:
@@ -370,6 +374,7 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
             self._tasks_error = f"cannot read the task files: {error_text(error)}"
             return
         self._tasks_error = ""
+        self._usage = batch.tasks_usage(self.sessions, self._tasks)  # stopped tasks' too
         self._log_files = {task.id for task in self._tasks.tasks if task.valid and self._log_exists(task.id)}
         statuses = sorted({task.status or NO_STATUS for task in self._tasks.tasks})
         options = [("any status", ""), *((status, status) for status in statuses)]
@@ -391,7 +396,8 @@ class TaskTable(widgets.VBox):  # type: ignore[misc]
         """Merge tasks and sessions; rebuild the page if the set or order of rows changed, else
         rebind only the rows whose data changed."""
         prefix = self.sessions.session_prefix
-        items = merge_items(self._tasks, self._sessions, self._messages, prefix, self._review.notes())
+        notes, (ticked, usage) = self._review.notes(), self._marks()
+        items = merge_items(self._tasks, self._sessions, self._messages, prefix, notes, ticked, usage)
         changed = {key for key, item in items.items() if self._items.get(key) != item}
         membership_changed = items.keys() != self._items.keys()
         self._items = items

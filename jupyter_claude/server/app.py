@@ -25,6 +25,7 @@ from ..core.manager import ClaudeSessions
 from .conflicts import ConflictsNotifier
 from .events import SessionWatcher
 from .handlers import default_handlers
+from .keeper import LimitKeeper
 from .stream import PaneStreams
 
 EXPOSED_WARNING = (
@@ -100,6 +101,7 @@ class ClaudeExtension(ExtensionApp):
             claude_watcher=watcher,
             claude_streams=PaneStreams(sessions, watcher, self.log),
             claude_conflicts=ConflictsNotifier(sessions, watcher, self.log),
+            claude_keeper=LimitKeeper(sessions, self.log),
         )
         self.warn_if_exposed(self.serverapp.ip)
         # Read the task files once now, off the event loop, so that the first listing a browser
@@ -130,6 +132,12 @@ class ClaudeExtension(ExtensionApp):
         log.warning(EXPOSED_WARNING, ip)
         return True
 
+    async def _start_jupyter_server_extension(self, serverapp: Any) -> None:
+        """Once the event loop runs: with ``resume_after_limit``, keep an eye on limited agents."""
+        keeper: LimitKeeper | None = self.settings.get("claude_keeper")
+        if keeper is not None:
+            keeper.start()
+
     async def stop_extension(self) -> None:
         """Close every stream and stop the watcher."""
         streams: PaneStreams | None = self.settings.get("claude_streams")
@@ -138,3 +146,6 @@ class ClaudeExtension(ExtensionApp):
             await streams.shutdown()
         if watcher is not None:
             await watcher.stop()
+        keeper: LimitKeeper | None = self.settings.get("claude_keeper")
+        if keeper is not None:
+            await keeper.stop()

@@ -90,7 +90,7 @@ def changes(previous: dict[str, Session], current: dict[str, Session]) -> list[S
             events.append(SessionEvent("state", now))
     for name, before in previous.items():
         if name not in current:
-            events.append(SessionEvent("stopped", Session(id=before.id, name=name)))
+            events.append(SessionEvent("stopped", Session(id=before.id, name=name, usage=before.usage)))
     return events
 
 

@@ -272,6 +272,37 @@ class LandHandler(ClaudeAPIHandler):
         self.not_allowed("POST")
 
 
+class StartManyHandler(ClaudeAPIHandler):
+    """``POST claude/start``: several tasks at once, their agents' launches spaced (the queue)."""
+
+    @web.authenticated
+    @authorized
+    async def post(self) -> None:
+        """Create every session now; each agent launches when its turn comes (state "queued")."""
+        body = self.body()
+        ids = body.get("ids")
+        if not isinstance(ids, list) or not ids or not all(isinstance(i, str) for i in ids):
+            raise bad_request("'ids' must be a non-empty JSON array of task ids")
+        if len(ids) > MAX_START_IDS:
+            raise bad_request(f"start at most {MAX_START_IDS} tasks at once")
+        task_ids = [self.valid_id(task_id) for task_id in ids]
+        cwd = self.option(body, "cwd", str)
+        command = self.command_override(",".join(task_ids), body)
+        started = await self.call(self.sessions.start_many, task_ids, cwd, command)
+        for session in started:
+            self.watcher.note(session)
+        self.finish({"sessions": [session.to_json() for session in started]})
+
+    @web.authenticated
+    @authorized
+    def get(self) -> None:
+        """405: starting changes state, so it is POST only."""
+        self.not_allowed("POST")
+
+
+#: Most ids one ``POST claude/start`` takes.
+MAX_START_IDS = 500
+
 #: Anything between ``claude/`` and the verb is taken as the id, so every malformed id (slashes,
 #: dots, percent-encoded bytes) gets the JSON 400, not an HTML 404.
 _ID = r"(.*)"
@@ -283,6 +314,7 @@ default_handlers: list[tuple[str, type[Any]]] = [
     (r"claude/sessions", SessionsHandler),
     (r"claude/conflicts", ConflictsHandler),
     (r"claude/events", EventsWebSocket),
+    (r"claude/start", StartManyHandler),
     (rf"claude/{_ID}/status", StatusHandler),
     (rf"claude/{_ID}/start", StartHandler),
     (rf"claude/{_ID}/stop", StopHandler),

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import glob
-import hashlib
 import json
 import os
 import re
@@ -26,6 +25,9 @@ from pathlib import Path
 from typing import Any
 
 from ..core.config import state_dir
+from ..core.conversations import conversation_file as conversation_file  # its home is the core now
+from ..core.conversations import short_key
+from ..core.conversations import transcripts_file as transcripts_file
 from ..core.errors import InvalidSetting
 
 _PLACEHOLDER = re.compile(r"\{([a-z_]+)\}")
@@ -47,6 +49,8 @@ class AgentProfile:
     #: Screen patterns (POSIX ERE) for the fallback: the agent is busy / asks the user something.
     busy: str = ""
     waiting: str = ""
+    #: Screen pattern (POSIX ERE) of a refusal for a rate or usage limit (agents without hooks).
+    limited: str = ""
     #: Print the prompt in the pane before starting (agents that do not take it as an argument).
     print_prompt: bool = False
     #: How to install the agent, shown when its program is missing.
@@ -72,6 +76,7 @@ BUILTIN_PROFILES: dict[str, AgentProfile] = {
             hooks=True,
             busy="esc to interrupt",
             waiting=r"Do you want to|Would you like to|❯ 1\. Yes",
+            limited=r"API Error: .*\(429\)|hit your .*limit|temporarily limiting requests",
             install_hint="npm install -g @anthropic-ai/claude-code",
         ),
         AgentProfile(
@@ -79,12 +84,14 @@ BUILTIN_PROFILES: dict[str, AgentProfile] = {
             argv=["codex", "{prompt}"],
             busy="[Ee]sc to interrupt",
             waiting=r"Allow command\?|Would you like to|Yes, proceed",
+            limited=r"[Uu]sage limit|[Rr]ate limit|429 Too Many Requests",
             install_hint="npm install -g @openai/codex",
         ),
         AgentProfile(
             name="aider",
             argv=["aider", "--read", "{prompt_file}"],
             waiting=r"\(Y\)es/\(N\)o",
+            limited=r"RateLimitError|[Rr]ate limit",
             print_prompt=True,
             install_hint="pipx install aider-chat",
         ),
@@ -93,6 +100,7 @@ BUILTIN_PROFILES: dict[str, AgentProfile] = {
             argv=["gemini", "--prompt-interactive", "{prompt}"],
             busy="esc to cancel",
             waiting=r"Allow execution|Apply this change\?|Yes, allow once",
+            limited=r"[Qq]uota exceeded|RESOURCE_EXHAUSTED|[Rr]ate limit",
             install_hint="npm install -g @google/gemini-cli",
         ),
         AgentProfile(name="shell", argv=["{shell}"], print_prompt=True),
@@ -146,8 +154,7 @@ def agent_argv(profile: AgentProfile, values: dict[str, str], resume: bool = Fal
 # -- state on disk ---------------------------------------------------------------------------------
 
 
-def _key(*parts: str) -> str:
-    return hashlib.sha256("\0".join(parts).encode()).hexdigest()[:12]
+_key = short_key
 
 
 @dataclass(frozen=True)
@@ -165,11 +172,6 @@ class Conversation:
         config = os.environ.get("CLAUDE_CONFIG_DIR") or str(Path.home() / ".claude")
         pattern = os.path.join(glob.escape(config), "projects", "*", glob.escape(self.session_id) + ".jsonl")
         return bool(glob.glob(pattern))
-
-
-def conversation_file(task_id: str, agent: str, cwd: str) -> Path:
-    """Where the conversation id of ``agent`` for ``task_id`` in ``cwd`` is remembered."""
-    return state_dir() / "conversations" / f"{task_id}-{agent}-{_key(cwd)}.json"
 
 
 def load_conversation(path: Path) -> Conversation:

@@ -62,6 +62,8 @@ CLAUDE_HOOK_EVENTS: tuple[tuple[str, str | None, str], ...] = (
     ("Notification", "idle_prompt", "idle"),
     ("Stop", None, "idle"),
     ("SessionEnd", None, "idle"),
+    # A turn that ended on a refusal for a rate or usage limit (the matcher is the error's kind).
+    ("StopFailure", "rate_limit", "limited"),
 )
 
 #: Seconds Claude Code lets one of our hooks run (they take milliseconds).
@@ -89,6 +91,8 @@ class HookTarget:
     permissions: str | None = None
     audit: str = ""
     permission_timeout: float = 86400.0
+    #: The task's transcript list (core.conversations): each SessionStart's JSON is appended to it.
+    transcripts: str | None = None
 
 
 def permission_hook(target: HookTarget) -> str:
@@ -111,12 +115,16 @@ def shell_hook(event: str, state: str, target: HookTarget) -> str:
         record = quote(target.conversation)
         folder = quote(os.path.dirname(target.conversation))
         keep = f"mkdir -p {folder} && cat > {record}.$$ && mv -f {record}.$$ {record}"
+        if target.transcripts:
+            keep += f" && {{ cat {record}; echo; }} >> {quote(target.transcripts)}"
         steps.append(f"{{ {keep}; }} 2>/dev/null || cat >/dev/null")
     else:
         steps.append("cat >/dev/null")
     tmux = (
         f"{quote(target.tmux)} -S {quote(target.socket)} set-option -t {where} {options.AGENT_STATE} {state}"
     )
+    if event == "UserPromptSubmit":  # past its start: the launch queue lets the next agent go
+        tmux += f" \\; set-option -t {where} {options.PROMPTED} 1"
     if event in _COUNT_COMMITS_AFTER and target.worktree and target.base_commit:
         span = quote(f"{target.base_commit}..HEAD")
         steps.append(

@@ -152,6 +152,9 @@ def prepare_launch(
             permissions=str(permissions.folder(task.id)),
             audit=str(sessions.audit_path(task.id)),
             permission_timeout=sessions.permission_timeout,
+            transcripts=str(
+                agents.transcripts_file(task.id, str(Path(sessions.root_dir).expanduser().resolve()))
+            ),
         )
         settings_file = str(agents.write_claude_settings(name, claude_settings(target)))
         values["settings_file"] = settings_file
@@ -207,6 +210,7 @@ def record_in_tmux(
         options.AHEAD: "" if ahead is None else str(ahead),
         options.BUSY_PATTERN: launch.profile.busy,
         options.WAITING_PATTERN: launch.profile.waiting,
+        options.LIMITED_PATTERN: launch.profile.limited,
     }
     TmuxServer(socket).run(*(["set-option", "-t", target, key, value] for key, value in values.items()))
     return True

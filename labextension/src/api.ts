@@ -57,6 +57,48 @@ export interface ISession {
    * server older than permission requests leaves it out).
    */
   pending?: IPendingSummary | null;
+  /**
+   * What the task's agent conversations have used so far (null before the
+   * first model turn); absent from servers that predate it.
+   */
+  usage?: IUsage | null;
+  /** The rate or usage limit the agent is stopped by (only while "limited"). */
+  limit?: ILimit | null;
+  /** The session's place in the launch queue (only while "queued"). */
+  queue?: IQueue | null;
+}
+
+/** A task's usage, summed over all its conversations. */
+export interface IUsage {
+  input_tokens: number;
+  output_tokens: number;
+  cache_read_tokens: number;
+  cache_write_tokens: number;
+  /** Model answers, each counted once. */
+  turns: number;
+  models: string[];
+  working_seconds: number;
+  /** Dollars from the server's price table; null when a model used has no price. */
+  cost: number | null;
+}
+
+/** What stopped an agent: its own words, and the reset time only when it named one. */
+export interface ILimit {
+  reason: string;
+  /** An ISO time, or null when the agent named none (never a guess). */
+  resets_at: string | null;
+}
+
+/** A queued session: 1 is next to launch. */
+export interface IQueue {
+  position: number | null;
+  /** When it was queued (ISO time). */
+  since: string;
+}
+
+/** The reply of POST claude/start (several tasks, queued). */
+export interface IStartManyReply {
+  sessions: ISession[];
 }
 
 /** A pending permission request as every session JSON carries it. */
@@ -377,6 +419,11 @@ export class ClaudeAPI {
   /** POST claude/{id}/start; an empty body lets the server decide. */
   start(id: string, body: Record<string, unknown> = {}): Promise<IStartReply> {
     return this.request<IStartReply>([checkTaskId(id), 'start'], 'POST', body);
+  }
+
+  /** POST claude/start: start several tasks at once, their agents' launches spaced. */
+  startMany(ids: string[]): Promise<IStartManyReply> {
+    return this.request<IStartManyReply>(['start'], 'POST', { ids: ids.map(checkTaskId) });
   }
 
   /** POST claude/{id}/stop. */

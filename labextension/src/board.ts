@@ -10,6 +10,8 @@
  * status: the first column. A status that matches no column: OTHER, shown
  * first.
  */
+import type { IUsage } from './api';
+import { amount, dollars, totalTokens, usageTooltip } from './usage';
 import table from './vocabulary.json';
 
 /** The column of statuses that match none of the board's columns. */
@@ -146,7 +148,8 @@ export function cardMarks(...sources: (object | null | undefined)[]): ICardMark[
   if (usage !== undefined) {
     const text = usageText(usage);
     if (text) {
-      marks.push({ kind: 'usage', text, title: `Usage: ${describe(usage, []) || text}` });
+      const title = isUsage(usage) ? usageTooltip(usage) : `Usage: ${describe(usage, []) || text}`;
+      marks.push({ kind: 'usage', text, title });
     }
   }
   return marks;
@@ -180,6 +183,10 @@ function usageText(usage: unknown): string {
   if (typeof usage !== 'object' || usage === null) {
     return '';
   }
+  if (isUsage(usage)) {
+    // The server's usage (Session.usage): its cost, or its tokens when a model has no price.
+    return usage.cost !== null ? dollars(usage.cost) : `${amount(totalTokens(usage))} tok`;
+  }
   const record = usage as Record<string, unknown>;
   const cost = record.cost_usd ?? record.cost;
   if (typeof cost === 'number') {
@@ -190,6 +197,12 @@ function usageText(usage: unknown): string {
     .filter((part): part is number => typeof part === 'number')
     .reduce((sum, part) => sum + part, typeof record.tokens === 'number' ? record.tokens : 0);
   return tokens > 0 ? `${compact(tokens)} tok` : '';
+}
+
+/** Whether a value is the server's usage shape (Session.usage). */
+function isUsage(value: unknown): value is IUsage {
+  const record = value as Record<string, unknown> | null;
+  return typeof record === 'object' && record !== null && typeof record.turns === 'number' && 'cache_write_tokens' in record;
 }
 
 function compact(value: number): string {

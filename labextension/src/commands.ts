@@ -44,6 +44,16 @@ export function addCommands(app: JupyterFrontEnd, options: ICommandOptions): voi
     }
   });
 
+  commands.addCommand(CommandIDs.startMany, {
+    label: args =>
+      Array.isArray(args.ids) ? `Run ${args.ids.length} Claude sessions` : 'Claude: Start sessions…',
+    caption: "Start several tasks' Claude sessions: their agents launch one after another",
+    execute: async args => {
+      const ids = Array.isArray(args.ids) ? args.ids.filter((id): id is string => typeof id === 'string') : [];
+      return ids.length ? startMany(model, ids) : undefined;
+    }
+  });
+
   commands.addCommand(CommandIDs.stop, {
     label: args => (args.id ? `Stop Claude session ${args.id}` : 'Claude: Stop session…'),
     caption: 'Stop the Claude session of a task',
@@ -131,6 +141,26 @@ async function start(model: ClaudeModel, id: string, options: ICommandOptions) {
     return reply;
   } catch (error) {
     return failed(model, `Cannot start ${id}`, error);
+  }
+}
+
+async function startMany(model: ClaudeModel, ids: string[]) {
+  try {
+    const since = model.pushes;
+    const reply = await model.api.startMany(ids);
+    for (const session of reply.sessions) {
+      model.updateSession(session, since);
+    }
+    const queued = reply.sessions.filter(session => session.state === 'queued').length;
+    Notification.success(
+      queued
+        ? `${reply.sessions.length} Claude sessions started: ${queued} queued, their agents launch one after another.`
+        : `${reply.sessions.length} Claude sessions are running.`,
+      { autoClose: 5000 }
+    );
+    return reply;
+  } catch (error) {
+    return failed(model, `Cannot start ${ids.join(', ')}`, error);
   }
 }
 

@@ -10,6 +10,7 @@ export const PLUGIN_ID = 'jupyter-claude:plugin';
 /** Command ids. */
 export const CommandIDs = {
   start: 'claude:start',
+  startMany: 'claude:start-many',
   stop: 'claude:stop',
   attach: 'claude:attach',
   attachInLab: 'claude:attach-in-lab',

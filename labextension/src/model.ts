@@ -403,6 +403,7 @@ export class ClaudeModel implements IDisposable {
           }
         }
       }
+      keepStopped(this._sessions, this._tasks);
       this._invalidate();
       this._loaded = true;
       this._banner = null;
@@ -424,7 +425,14 @@ export class ClaudeModel implements IDisposable {
     let stale = this._sessionsError !== null;
     this._sessionsError = null;
     if (change.event === 'snapshot') {
+      const before = this._sessions;
       this._sessions = new Map(change.sessions.map(s => [s.id, s]));
+      // A snapshot lists live sessions only: stopped tasks keep what they used.
+      for (const [id, session] of before) {
+        if (session.state === 'stopped' && !this._sessions.has(id)) {
+          this._sessions.set(id, session);
+        }
+      }
       // The events route answered, so the extension is there: after a server
       // restart the task files may have changed too.
       stale = stale || this._seenSnapshot || this._banner !== null;
@@ -481,6 +489,18 @@ export class ClaudeModel implements IDisposable {
   private _refreshing: Promise<void> | null = null;
   private _conflicts: IConflictsReply | null = null;
   private _disposed = false;
+}
+
+/**
+ * Stopped tasks' sessions from a task list reply (they carry what earlier runs
+ * used), for the tasks no push has told about: a push is newer for the others.
+ */
+export function keepStopped(sessions: Map<string, ISession>, tasks: readonly ITask[]): void {
+  for (const task of tasks) {
+    if (task.session?.state === 'stopped' && !sessions.has(task.id)) {
+      sessions.set(task.id, task.session);
+    }
+  }
 }
 
 /** The banner an error calls for. */

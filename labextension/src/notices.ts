@@ -1,16 +1,17 @@
 /**
  * When to tell the person about a task, the pure part: which settled change
  * calls for a notice (it starts waiting for you, or waits on a new permission
- * request; it finishes its turn; it exits), what the notice says, and a
+ * request; it is stopped by a rate or usage limit; it finishes its turn; it exits), what the notice says, and a
  * per-task debounce so a task that flips state repeatedly within a second
  * gives one notice about where it settled, never a storm. ./notifier shows
  * the notices (JupyterLab toasts, and the browser's own when opted in).
  */
 import { IPendingSummary, ISession } from './api';
 import { badgeFor, badgeOf } from './badges';
+import { limitLine } from './usage';
 
 /** What a notice is about. */
-export type NoticeKind = 'waiting' | 'idle' | 'exited';
+export type NoticeKind = 'waiting' | 'idle' | 'exited' | 'limited';
 
 /** A change worth telling the person about. */
 export interface INotice {
@@ -41,6 +42,9 @@ export function noticeFor(before: ISession | null, after: ISession): NoticeKind 
     }
     return null;
   }
+  if (now === 'limited') {
+    return was === 'limited' ? null : 'limited';
+  }
   if (now === 'idle' && BUSY.has(was)) {
     return 'idle';
   }
@@ -58,6 +62,10 @@ export function noticeMessage(notice: INotice): string {
     const state = badgeOf(WAITING).text;
     const pending = notice.pending;
     text = pending ? `${task} is ${state}: ${pending.tool} — ${pending.summary}` : `${task} is ${state}`;
+  } else if (notice.kind === 'limited') {
+    const limit = notice.session.limit;
+    const state = badgeOf('limited').text;
+    text = limit ? `${task} is ${state}, ${limitLine(limit)}: ${limit.reason}` : `${task} is ${state}`;
   } else if (notice.kind === 'idle') {
     text = `${task} finished its turn: ${badgeFor(notice.session).text}`;
   } else {

@@ -95,6 +95,9 @@ export class SessionNotifier implements IDisposable {
         : [openLog];
       const toast = Notification.warning(message, { autoClose: false, actions });
       this._toasts.set(id, { toast, request: pending?.request ?? null });
+    } else if (notice.kind === 'limited') {
+      // Like waiting: it stays until closed (the agent does nothing more until the limit resets).
+      Notification.warning(message, { autoClose: false, actions: [openLog] });
     } else if (notice.kind === 'idle') {
       Notification.info(message, { autoClose: AUTO_CLOSE, actions: [openLog] });
     } else {

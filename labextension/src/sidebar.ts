@@ -3,8 +3,11 @@
  * live badge, a warning when its task log is not whole, a ⚠ when its branch
  * would conflict with another task's or the base (naming them and the files),
  * and Run / Stop / Attach / Open log / Changes buttons; the approval card of a
- * pending permission request in its row; a filter box, and a banner when the
- * server side can't work or can't tell session states. The sidebar's tab
+ * pending permission request in its row; what the task has cost so far, a
+ * rate limit's reset, a place in the launch queue; checkboxes and "Run
+ * selected" (the tasks start at once, their agents one after another); a
+ * filter box, and a banner when the server side can't work or can't tell
+ * session states. The sidebar's tab
  * shows how many requests are pending. Rows sort by id in natural order (t1,
  * t2, t10), or group by session state (waiting first); only the rows in view
  * are in the DOM (virtuallist.ts), so 10,000 tasks cost what 30 do. A row is
@@ -34,6 +37,7 @@ import { ConnectionState } from './events';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { conflictBadge, conflictText } from './review';
+import { limitLine, usageLine, usageTooltip } from './usage';
 import { STATES, stateWords } from './vocabulary';
 import { VirtualList } from './virtuallist';
 
@@ -189,6 +193,25 @@ export class ClaudeSessionsPanel extends Widget {
     this._filter.setAttribute('aria-label', 'Filter tasks');
     this._filter.oninput = () => this._renderRows();
 
+    this._selection = div('jp-ClaudeSessions-selection');
+    this._selection.hidden = true;
+    this._selectionCount = span('jp-ClaudeSessions-selectionCount', '');
+    const runSelected = document.createElement('button');
+    runSelected.className = 'jp-ClaudeSessions-runSelected';
+    runSelected.dataset.action = 'run-selected';
+    runSelected.textContent = 'Run selected';
+    runSelected.title = 'Start the selected tasks: their agents launch one after another';
+    runSelected.onclick = () => void this._runSelected();
+    const clear = document.createElement('button');
+    clear.className = 'jp-ClaudeSessions-clearSelection';
+    clear.textContent = 'Clear';
+    clear.title = 'Clear the selection';
+    clear.onclick = () => {
+      this._selected.clear();
+      this._renderRows();
+    };
+    this._selection.append(this._selectionCount, runSelected, clear);
+
     this._list = document.createElement('div');
     this._list.className = 'jp-ClaudeSessions-list';
     this._list.onclick = event => this._onClick(event);
@@ -208,7 +231,7 @@ export class ClaudeSessionsPanel extends Widget {
     this._problems = document.createElement('details');
     this._problems.className = 'jp-ClaudeSessions-problems';
 
-    node.append(header, this._banner, this._filter, this._list, this._empty, this._problems);
+    node.append(header, this._banner, this._filter, this._selection, this._list, this._empty, this._problems);
 
     model.changed.connect(this._render, this);
     model.events.stateChanged.connect(this._renderConnection, this);
@@ -349,6 +372,7 @@ export class ClaudeSessionsPanel extends Widget {
     const typing =
       active instanceof HTMLElement && this._list.contains(active) && active.closest('.jp-ClaudeApproval') !== null;
     this._virtual.setItems(items);
+    this._renderSelection();
     if (typing && active.isConnected && document.activeElement !== active) {
       active.focus({ preventScroll: true });
     }
@@ -377,7 +401,7 @@ export class ClaudeSessionsPanel extends Widget {
   private _rowSignature(row: IRow): string {
     const conflicts = this.model.conflictsFor(row.id);
     const base = conflicts.length ? this.model.conflicts?.base ?? null : null;
-    return JSON.stringify([row, this._busy.has(row.id), conflicts, base]);
+    return JSON.stringify([row, this._busy.has(row.id), conflicts, base, this._selected.has(row.id)]);
   }
 
   private _renderRow(row: IRow): HTMLLIElement {
@@ -392,6 +416,14 @@ export class ClaudeSessionsPanel extends Widget {
     }
 
     const main = div('jp-ClaudeSessions-rowMain');
+    const select = document.createElement('input');
+    select.type = 'checkbox';
+    select.className = 'jp-ClaudeSessions-select';
+    select.checked = this._selected.has(row.id);
+    select.disabled = !row.valid;
+    select.title = 'Select for Run selected';
+    select.setAttribute('aria-label', `Select ${row.id}`);
+    main.append(select);
     const badgeNode = span('jp-ClaudeSessions-badge', badge.text);
     badgeNode.dataset.state = badge.state;
     badgeNode.title = badgeTooltip(row);
@@ -422,7 +454,7 @@ export class ClaudeSessionsPanel extends Widget {
       marker.title = note.title;
       detail.append(marker);
     }
-    detail.append(span('jp-ClaudeSessions-status', row.status ?? ''));
+    detail.append(span('jp-ClaudeSessions-status', row.status ?? ''), ...figures(row));
     const actions = div('jp-ClaudeSessions-actions');
     for (const spec of ACTIONS) {
       const button = document.createElement('button');
@@ -464,6 +496,15 @@ export class ClaudeSessionsPanel extends Widget {
     if (!id) {
       return;
     }
+    if (target instanceof HTMLInputElement && target.classList.contains('jp-ClaudeSessions-select')) {
+      if (target.checked) {
+        this._selected.add(id);
+      } else {
+        this._selected.delete(id);
+      }
+      this._renderRows();
+      return;
+    }
     const button = target.closest<HTMLButtonElement>('button[data-action]');
     if (button && !button.disabled) {
       const spec = ACTIONS.find(a => a.action === button.dataset.action);
@@ -490,6 +531,37 @@ export class ClaudeSessionsPanel extends Widget {
     }
   }
 
+  /** Show how many tasks are selected, and the Run selected bar when any is. */
+  private _renderSelection(): void {
+    const known = new Set(this.model.rows.filter(row => row.valid).map(row => row.id));
+    for (const id of [...this._selected]) {
+      if (!known.has(id)) {
+        this._selected.delete(id);
+      }
+    }
+    const count = this._selected.size;
+    this._selection.hidden = count === 0;
+    this._selectionCount.textContent = `${count} selected`;
+  }
+
+  /** Start every selected task at once (queued on the server), then clear the selection. */
+  private async _runSelected(): Promise<void> {
+    const ranks = this.model.naturalRanks;
+    const ids = [...this._selected].sort((a, b) => (ranks.get(a) ?? 0) - (ranks.get(b) ?? 0));
+    if (!ids.length) {
+      return;
+    }
+    this._selected.clear();
+    ids.forEach(id => this._busy.add(id));
+    this._renderRows();
+    try {
+      await this.commands.execute(CommandIDs.startMany, { ids });
+    } finally {
+      ids.forEach(id => this._busy.delete(id));
+      this._renderRows();
+    }
+  }
+
   private _connection: HTMLElement;
   private _banner: HTMLElement;
   private _filter: HTMLInputElement;
@@ -504,7 +576,32 @@ export class ClaudeSessionsPanel extends Widget {
   private _busy = new Set<string>();
   /** The approval card of each task with a pending request, by task id. */
   private _cards = new Map<string, ApprovalCard>();
+  /** The tasks ticked for Run selected. */
+  private _selected = new Set<string>();
+  private _selection: HTMLElement;
+  private _selectionCount: HTMLElement;
   private _interval = 0;
+}
+
+/** A row's figures: its place in the launch queue, its limit's reset, what it has cost so far. */
+function figures(row: IRow): HTMLElement[] {
+  const session = row.session;
+  const shown: HTMLElement[] = [];
+  if (session?.state === 'queued' && session.queue?.position) {
+    shown.push(span('jp-ClaudeSessions-queue', `#${session.queue.position} in queue`));
+  }
+  if (session?.state === 'limited' && session.limit) {
+    const limit = span('jp-ClaudeSessions-limit', limitLine(session.limit));
+    limit.title = session.limit.reason;
+    shown.push(limit);
+  }
+  const usage = usageLine(session?.usage);
+  if (usage) {
+    const node = span('jp-ClaudeSessions-usage', usage);
+    node.title = usageTooltip(session?.usage);
+    shown.push(node);
+  }
+  return shown;
 }
 
 /** Where a state's group sorts: the vocabulary's order (waiting first), then unknown, invalid. */

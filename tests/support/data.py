@@ -37,7 +37,8 @@ INVALID_IDS = [
 #: The keys of Session.to_json(), exactly.
 SESSION_KEYS = {
     "id", "name", "running", "state", "exit_status", "attached_clients", "started_at", "command",
-    "cwd", "pid", "agent", "branch", "worktree", "ahead", "cols", "rows", "log", "pending",
+    "cwd", "pid", "agent", "branch", "worktree", "ahead", "cols", "rows", "log", "pending", "usage",
+    "limit", "queue",
 }  # fmt: skip
 
 #: A harmless long-running command for sessions that should stay alive.

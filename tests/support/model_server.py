@@ -70,10 +70,16 @@ class ToolUse:
 
 @dataclass(frozen=True)
 class RateLimited:
-    """A 429 refusal, with the unified rate-limit headers (``reset`` in epoch seconds, or None)."""
+    """A 429 refusal, with the unified rate-limit headers (``reset`` in epoch seconds, or None).
+
+    ``claim`` is the limit the refusal is for (``anthropic-ratelimit-unified-representative-claim``:
+    "five_hour", "seven_day", ...): Claude Code logged in with a subscription names it and its reset
+    time ("You've hit your session limit · resets 11:03pm (UTC)") only when the header is there.
+    """
 
     reset: float | None = None
     message: str = "Rate limited"
+    claim: str | None = None
 
 
 @dataclass(frozen=True)
@@ -355,5 +361,7 @@ def _send_rate_limited(handler: BaseHTTPRequestHandler, step: RateLimited) -> No
     headers = {"anthropic-ratelimit-unified-status": "rejected", "retry-after": "3600"}
     if step.reset is not None:
         headers["anthropic-ratelimit-unified-reset"] = str(int(step.reset))
+    if step.claim is not None:
+        headers["anthropic-ratelimit-unified-representative-claim"] = step.claim
     error = {"type": "error", "error": {"type": "rate_limit_error", "message": step.message}}
     _send_json(handler, 429, error, **headers)

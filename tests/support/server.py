@@ -35,9 +35,12 @@ POST_ROUTES = ["start", "stop", "attach", "permission", "land"]
 #: The routes that only take POST (a GET gets 405 naming POST).
 POST_ONLY_ROUTES = ["start", "stop", "attach", "input", "land"]
 WS_ROUTES = ["claude/events", "claude/42/stream"]
-ALL_HTTP_ROUTES = [("GET", "claude/tasks"), ("GET", "claude/sessions"), ("GET", "claude/conflicts")] + [
-    (method, f"claude/42/{verb}") for method, verb in REST_ROUTES
-]
+ALL_HTTP_ROUTES = [
+    ("GET", "claude/tasks"),
+    ("GET", "claude/sessions"),
+    ("GET", "claude/conflicts"),
+    ("POST", "claude/start"),
+] + [(method, f"claude/42/{verb}") for method, verb in REST_ROUTES]
 
 
 def server_config(tmux_socket: str, tmp_path: Path, **claude: Any) -> dict[str, Any]:
