@@ -32,6 +32,13 @@ _EXPORTS = {
     "TmuxNotFound": ".core.errors",
     "TmuxUnreachable": ".core.errors",
     "WorktreeNotFound": ".core.errors",
+    "InputRefused": ".core.errors",
+    "TaskNotFound": ".core.errors",
+    "TaskConflict": ".core.errors",
+    "TaskNotEditable": ".core.errors",
+    "NotPending": ".core.permissions",
+    "PendingRequest": ".core.permissions",
+    "WaitTimeout": ".core.interaction",
     "validate_task_id": ".core.ids",
     "is_valid_task_id": ".core.ids",
     "TaskTable": ".notebook.table",
@@ -40,19 +47,26 @@ _EXPORTS = {
 __all__ = [
     "ClaudeSessions",
     "ClaudeSessionsError",
+    "InputRefused",
     "InvalidSetting",
     "InvalidTaskId",
     "LandRefused",
     "LogUnavailable",
     "NoCommandConfigured",
+    "NotPending",
+    "PendingRequest",
     "Session",
     "SessionNotFound",
     "Task",
+    "TaskConflict",
     "TaskIndex",
+    "TaskNotEditable",
+    "TaskNotFound",
     "TaskTable",
     "TmuxError",
     "TmuxNotFound",
     "TmuxUnreachable",
+    "WaitTimeout",
     "WorktreeNotFound",
     "__version__",
     "is_valid_task_id",
@@ -63,19 +77,25 @@ __all__ = [
 if TYPE_CHECKING:
     from .core.errors import (
         ClaudeSessionsError,
+        InputRefused,
         InvalidSetting,
         InvalidTaskId,
         LandRefused,
         LogUnavailable,
         NoCommandConfigured,
         SessionNotFound,
+        TaskConflict,
+        TaskNotEditable,
+        TaskNotFound,
         TmuxError,
         TmuxNotFound,
         TmuxUnreachable,
         WorktreeNotFound,
     )
     from .core.ids import is_valid_task_id, validate_task_id
+    from .core.interaction import WaitTimeout
     from .core.manager import ClaudeSessions
+    from .core.permissions import NotPending, PendingRequest
     from .core.session import Session
     from .core.tasks import Task, TaskIndex
     from .notebook.table import TaskTable
