@@ -8,7 +8,7 @@ from typing import Any
 
 from . import vocabulary
 from .limits import Limit, iso
-from .tasks import Task, TaskIndex
+from .tasks import Task
 from .usage import Usage
 
 
@@ -114,30 +114,3 @@ def pair_tasks_with_sessions(
         pairs.append((task, by_id.pop(task.id, None) or Session(id=task.id, name=prefix + task.id)))
     pairs.extend((None, session) for session in by_id.values())
     return pairs
-
-
-def overview(
-    index: TaskIndex, sessions: Iterable[Session], prefix: str, sessions_error: dict[str, str] | None = None
-) -> dict[str, Any]:
-    """Tasks merged with their sessions, as ``GET claude/tasks`` answers: a session with no task
-    file is listed too (``path`` None); with ``sessions_error`` every session is unknown (None)."""
-    rows: list[dict[str, Any]] = []
-    for task, session in pair_tasks_with_sessions(index.tasks, sessions, prefix):
-        if task is not None:
-            shown = session.to_json() if session and sessions_error is None else None
-            rows.append({**task.to_json(), "session": shown})
-        elif session is not None:
-            rows.append(
-                {
-                    **dict.fromkeys(("status", "priority", "path", "invalid_reason", "version")),
-                    "id": session.id,
-                    "title": session.id,
-                    "metadata": {},
-                    "valid": True,
-                    "session": session.to_json(),
-                }
-            )
-    result: dict[str, Any] = {"tasks": rows, "problems": [p.to_json() for p in index.problems]}
-    if sessions_error is not None:
-        result["sessions_error"] = sessions_error
-    return result

@@ -13,15 +13,8 @@ from typing import Any
 
 import pytest
 
-from ..support.repos import NUMBERS, Repo
+from ..support.repos import Repo, line
 from .conftest import Run
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
 
 
 @pytest.fixture

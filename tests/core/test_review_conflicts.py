@@ -20,14 +20,7 @@ from jupyter_claude.core.conflicts import (
 from jupyter_claude.core.git import GitError
 from jupyter_claude.core.session import Session
 
-from ..support.repos import BINARY, NUMBERS, Repo, write
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
+from ..support.repos import BINARY, Repo, line, write
 
 
 @pytest.fixture

@@ -14,14 +14,7 @@ from jupyter_claude.core.errors import InvalidSetting, LandRefused, WorktreeNotF
 from jupyter_claude.core.land import land
 
 from ..support.data import SLEEPER
-from ..support.repos import BINARY, NUMBERS, Repo, write
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
+from ..support.repos import BINARY, NUMBERS, Repo, line, write
 
 
 @pytest.fixture

@@ -13,7 +13,6 @@ the sidebar and log view shots are also written to ``docs/screenshots/`` for the
 
 from __future__ import annotations
 
-import os
 import re
 import shutil
 import sys
@@ -30,10 +29,14 @@ from ..support.browser import (
     REPO,
     LabServer,
     browser_page,
+    close_toasts,
     copy_demo,
+    docs_screenshot,
     lab_server,
+    open_sidebar,
     path_without,
     screenshot,
+    sidebar_row,
 )
 
 __all__ = ["browser_page", "lab_server"]  # the harness's fixtures, used below
@@ -54,7 +57,6 @@ time.sleep(600)
 COLOUR_COMMAND = [sys.executable, "-c", COLOUR_SCRIPT, "{id}"]
 TASK_IDS = ("42", "TASK-20250516T024757", "add-csv-export", "fix-login-redirect")
 VIEWPORT = {"width": 1280, "height": 800}
-DOCS_SCREENSHOTS = REPO / "docs" / "screenshots"
 
 
 @pytest.fixture(scope="module")
@@ -72,78 +74,14 @@ def lab_config() -> str:
 # -- helpers -------------------------------------------------------------------------------------
 
 
-def open_sidebar(page: Any, url: str) -> Any:
-    """Load Lab (or Notebook 7) at ``url`` and show the Claude Sessions panel; returns it."""
-    page.set_viewport_size(VIEWPORT)
-    page.goto(url)
-    page.locator("#jp-main-dock-panel, #main-panel").first.wait_for(timeout=60_000)
-    tab = page.locator(".lm-TabBar-tab[data-id='jp-claude-sessions']")
-    try:
-        tab.wait_for(timeout=15_000)
-    except Exception:
-        pytest.fail(
-            "the jupyter-claude lab extension is not loaded (`jupyter labextension list` should show "
-            "jupyter-claude): run `pip install -e .` again, or `jupyter labextension develop --overwrite .`"
-        )
-    panel = page.locator("#jp-claude-sessions")
-    if not panel.is_visible():
-        tab.click()
-    panel.wait_for(state="visible")
-    # Wider than the default, so task titles show in the screenshots.
-    handle = page.locator("#jp-main-split-panel > .lm-SplitPanel-handle:visible").first
-    box = handle.bounding_box()
-    if box:
-        page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
-        page.mouse.down()
-        page.mouse.move(400, box["y"] + box["height"] / 2, steps=5)
-        page.mouse.up()
-    # Badges are pushed over claude/events: act only once that socket is open (its snapshot in),
-    # or a banner says why it cannot be.
-    ready = (
-        ".jp-ClaudeSessions-connection[data-connection='open'],"
-        " .jp-ClaudeSessions-banner[data-kind]:not([data-kind=''])"
-    )
-    panel.locator(ready).first.wait_for(state="attached", timeout=15_000)
-    return panel
-
-
 def row(page: Any, task_id: str) -> Any:
     """The sidebar row of a task."""
-    return page.locator(f"#jp-claude-sessions .jp-ClaudeSessions-row[data-task-id='{task_id}']")
+    return sidebar_row(page, task_id)
 
 
 def badge(page: Any, task_id: str) -> Any:
     """The badge of a task's row."""
     return row(page, task_id).locator(".jp-ClaudeSessions-badge")
-
-
-def dismiss_toasts(page: Any, quiet: float = 0.5, timeout: float = 15) -> None:
-    """Close the notification toasts, so screenshots show the panel and not "session started".
-
-    A REST reply's toast may come just after the pushed badge the test waited for: close toasts
-    until none has been on screen for ``quiet`` seconds.
-    """
-    toasts = page.locator(".Toastify__toast")
-    close_buttons = page.locator(".Toastify__toast .jp-Notification-Toast-Close")
-    deadline = time.monotonic() + timeout
-    calm_since = time.monotonic()
-    while time.monotonic() - calm_since < quiet:
-        assert time.monotonic() < deadline, f"toasts still open after {timeout} s: {toasts.all_inner_texts()}"
-        if toasts.count():
-            for button in close_buttons.all():
-                try:
-                    button.click(timeout=500)
-                except Exception:  # it may close by itself meanwhile
-                    pass
-            calm_since = time.monotonic()
-        page.wait_for_timeout(100)
-
-
-def docs_screenshot(page: Any, name: str) -> None:
-    """A viewport screenshot for the README, when JUPYTER_CLAUDE_SCREENSHOTS=1."""
-    if os.environ.get("JUPYTER_CLAUDE_SCREENSHOTS") == "1":
-        DOCS_SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        page.screenshot(path=str(DOCS_SCREENSHOTS / f"{name}.png"))
 
 
 def sessions_named(server: LabServer, task_id: str) -> list[str]:
@@ -215,7 +153,7 @@ def test_run_log_and_stop(lab_server: LabServer, browser_page: Any) -> None:
     row(page, "add-csv-export").locator("button[data-action='run']").click()
     expect(badge(page, "add-csv-export")).to_have_attribute("data-state", "exited")
     expect(badge(page, "add-csv-export")).to_have_text("🔴 exited (3)")
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "lab-sidebar-running")
     docs_screenshot(page, "sidebar")
 
@@ -230,7 +168,7 @@ def test_run_log_and_stop(lab_server: LabServer, browser_page: Any) -> None:
     assert r > 150 and g < 100 and b < 100, f"RED-MARKER is drawn in {colour}"
     expect(log.locator(".xterm-rows")).to_contain_text("demo session for task 42")
     expect(log.locator(".xterm-rows span.xterm-fg-2", has_text="worktree ready")).to_be_visible()
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "lab-log-view")
     docs_screenshot(page, "log-view")
 
@@ -308,7 +246,7 @@ def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
     open_sidebar(page, lab_server.lab_url())
     row(page, task_id).locator("button[data-action='run']").click()
     expect(badge(page, task_id)).to_have_attribute("data-state", "running", timeout=3_000)
-    dismiss_toasts(page)
+    close_toasts(page)
     assert gui_clients(lab_server, task_id) == []
 
     row(page, task_id).locator("button[data-action='attach']").click()
@@ -319,7 +257,7 @@ def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
         assert time.monotonic() < deadline, f"no tmux client on claude-{task_id}\n{lab_server.log_tail()}"
         page.wait_for_timeout(200)
     expect(badge(page, task_id)).to_have_attribute("data-state", "running")
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "lab-attached-in-terminal-tab")
 
     # Attach again from another tab: the terminal tab already attached comes to the front, and
@@ -332,7 +270,7 @@ def test_attach_without_a_window_attaches_in_a_jupyterlab_terminal(
     page.wait_for_timeout(1_000)  # what a second tab would need to appear and attach
     assert page.locator(".jp-Terminal").count() == 1
     assert len(gui_clients(lab_server, task_id)) == 1
-    dismiss_toasts(page)
+    close_toasts(page)
     docs_screenshot(page, "attached-in-lab")
     lab_server.tmux("kill-session", "-t", f"=claude-{task_id}")
 

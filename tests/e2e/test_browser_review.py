@@ -22,7 +22,7 @@ from typing import Any
 import pytest
 
 from ..support.browser import LabServer, browser_page, lab_server, screenshot
-from ..support.repos import BINARY, NUMBERS, Repo
+from ..support.repos import BINARY, NUMBERS, Repo, line
 from .test_browser_lab import badge, dismiss_toasts, docs_screenshot, open_sidebar, row
 
 __all__ = ["browser_page", "lab_server"]  # the harness's fixtures, used below
@@ -32,13 +32,6 @@ APP_AFTER = (
     'def greet(name: str) -> str:\n    """Say hello."""\n'
     '    return f"hello {name}"\n\n\nprint(greet("world"))\n'
 )
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
 
 
 def task_file(task_id: str, title: str) -> str:

@@ -14,15 +14,8 @@ from jupyter_claude.notebook.magic import ClaudeOutput
 from jupyter_claude.notebook.refresher import REFRESHER
 from jupyter_claude.notebook.table import TaskTable
 
-from ..support.repos import NUMBERS, Repo
+from ..support.repos import Repo, line
 from .conftest import one_line_error
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
 
 
 @pytest.fixture

@@ -9,15 +9,8 @@ from typing import Any
 
 import pytest
 
-from ..support.repos import NUMBERS, Repo, write
+from ..support.repos import NUMBERS, Repo, line, write
 from ..support.server import Fetch, body, collect, error_of, post, read_frames, server_config, wait_until
-
-
-def line(n: int, text: str) -> str:
-    """f.txt with line ``n`` replaced."""
-    lines = NUMBERS.splitlines(keepends=True)
-    lines[n - 1] = text + "\n"
-    return "".join(lines)
 
 
 @pytest.fixture

@@ -448,7 +448,13 @@ def open_sidebar(page: Any, url: str, width: int = 400) -> Any:
     page.goto(url)
     page.locator("#jp-main-dock-panel, #main-panel").first.wait_for(timeout=60_000)
     tab = page.locator(".lm-TabBar-tab[data-id='jp-claude-sessions']")
-    tab.wait_for(timeout=15_000)
+    try:
+        tab.wait_for(timeout=15_000)
+    except Exception:
+        pytest.fail(
+            "the jupyter-claude lab extension is not loaded (`jupyter labextension list` should show "
+            "jupyter-claude): run `pip install -e .` again, or `jupyter labextension develop --overwrite .`"
+        )
     panel = page.locator("#jp-claude-sessions")
     if not panel.is_visible():
         tab.click()

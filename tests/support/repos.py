@@ -16,6 +16,15 @@ from typing import Any
 
 #: The first commit's files.
 NUMBERS = "".join(f"{n}\n" for n in range(1, 11))
+
+
+def line(n: int, text: str) -> str:
+    """NUMBERS (the shared f.txt) with line ``n`` replaced by ``text``."""
+    lines = NUMBERS.splitlines(keepends=True)
+    lines[n - 1] = text + "\n"
+    return "".join(lines)
+
+
 FIRST = {"f.txt": NUMBERS, "other.txt": "alpha\nbeta\ngamma\n", "README.md": "# demo\n"}
 #: A binary file: a PNG header, a NUL, and text that must never appear in a patch.
 BINARY = b"\x89PNG\r\n\x1a\n\x00\x01SECRET-BYTES\x00\xff" * 4
