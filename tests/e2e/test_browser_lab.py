@@ -26,7 +26,6 @@ from typing import Any
 import pytest
 
 from ..support.browser import (
-    REPO,
     LabServer,
     browser_page,
     close_toasts,
