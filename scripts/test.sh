@@ -2,7 +2,7 @@
 # Installs everything the tests need (see scripts/setup.sh --test) and runs the whole suite:
 # ruff, mypy, the lab extension's unit tests, then pytest (real tmux, a real Jupyter server, Chromium,
 # Xvfb terminals, JupyterHub, the real Claude Code CLI against a scripted model server).
-# Quick check while working: .venv/bin/python -m pytest -m "not e2e"
+# Quick check while working: .venv/bin/python -m pytest -m "not e2e" -n 4
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh --test

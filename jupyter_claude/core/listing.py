@@ -2,8 +2,9 @@
 
 ``list-panes -a`` + ``list-clients`` in one tmux invocation give one row per pane and per client.
 Free text is stored JSON-encoded (ASCII, no tabs or newlines), so a tab always separates fields.
-The agent's fields are asked for only in sessions that run an agent of the built-in workflow,
-and the exit status only of dead panes (each lookup is tmux time per row).
+The agent's fields are asked for only of panes that run an agent of the built-in workflow (a
+second ``list-panes`` filtered on ``@jc_agent``: one row per agent, joined by pane id), and the
+exit status only of dead panes (each lookup is tmux time per row).
 
 Each row is parsed on its own: a field that is not what we wrote (a hand-edited option, an older
 or newer release) counts as absent for that one session and is logged once, never an error for
@@ -57,20 +58,21 @@ def _format(name: str) -> str:
 
 
 _DEAD_FIELDS = "\t".join(_format(name) for name in ("pane_dead", "pane_dead_status", "pane_dead_signal"))
-PANE_FORMAT = (
-    "P\t"
-    + "\t".join(_format(name) for name in _CORE_FIELDS).replace(
-        _DEAD_FIELDS, "#{?pane_dead,1\t#{pane_dead_status}\t#{pane_dead_signal},0\t\t}"
-    )
-    + f"#{{?#{{{options.AGENT}}},\t"
-    + "\t".join(_format(name) for name in _AGENT_FIELDS)
-    + ",}"
+PANE_FORMAT = "P\t" + "\t".join(_format(name) for name in _CORE_FIELDS).replace(
+    _DEAD_FIELDS, "#{?pane_dead,1\t#{pane_dead_status}\t#{pane_dead_signal},0\t\t}"
 )
+#: The agent's fields, listed by a second command for the panes that run one: a conditional in
+#: PANE_FORMAT cost every row about as much as four fields (tmux 3.3a), agent or not.
+AGENT_FORMAT = "A\t#{pane_id}\t" + "\t".join(_format(name) for name in _AGENT_FIELDS)
 _CLIENT_FIELDS = ("session_name", "client_control_mode")
 CLIENT_FORMAT = "C\t" + "\t".join(f"#{{{name}}}" for name in _CLIENT_FIELDS)
 
 #: The tmux commands of one listing.
-COMMANDS = [["list-panes", "-a", "-F", PANE_FORMAT], ["list-clients", "-F", CLIENT_FORMAT]]
+COMMANDS = [
+    ["list-panes", "-a", "-F", PANE_FORMAT],
+    ["list-panes", "-a", "-f", f"#{{{options.AGENT}}}", "-F", AGENT_FORMAT],
+    ["list-clients", "-F", CLIENT_FORMAT],
+]
 
 _FIELD = {name: index for index, name in enumerate(_PANE_FIELDS, start=1)}  # 0 is the row kind
 # Every pane row has the core fields at these positions (see Listing.parse).
@@ -112,11 +114,15 @@ class Listing:
         prefix = self.prefix
         panes: dict[str, tuple[str, list[str]]] = {}
         clients: dict[str, int] = {}
+        agents: dict[str, list[str]] = {}
         for line in out.splitlines():
             fields = line.split("\t")
             if fields[0] == "C":
                 if len(fields) > 2 and fields[2] != "1":  # control-mode viewers are not terminals
                     clients[fields[1]] = clients.get(fields[1], 0) + 1
+                continue
+            if fields[0] == "A":
+                agents[fields[1]] = fields[2:]
                 continue
             if fields[0] != "P" or len(fields) <= len(_CORE_FIELDS):
                 continue
@@ -129,6 +135,8 @@ class Listing:
         sessions = []
         for name in sorted(panes):
             line, fields = panes[name]
+            if fields[_AT_PANE_ID] in agents:
+                fields = fields + agents[fields[_AT_PANE_ID]]
             attached = clients.get(name, 0)
             keep = len(fields) <= _AT_AGENT  # an agent's state depends on the time: never kept
             session = self._parsed.get((line, attached)) if keep else None

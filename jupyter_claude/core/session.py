@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import json
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 from . import vocabulary
@@ -98,6 +100,12 @@ class Session:
                 else None
             ),
         }
+
+    @cached_property
+    def json_text(self) -> str:
+        """:meth:`to_json` as JSON text (``</`` escaped, as Tornado does), made once per session:
+        the listing keeps unchanged sessions, so a repeated listing re-encodes only what changed."""
+        return json.dumps(self.to_json(), separators=(",", ":")).replace("</", "<\\/")
 
 
 def pair_tasks_with_sessions(

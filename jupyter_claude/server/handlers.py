@@ -54,7 +54,8 @@ class SessionsHandler(ClaudeAPIHandler):
     async def get(self) -> None:
         """All sessions, live and exited."""
         sessions = await self.call(self.sessions.list)
-        self.finish({"sessions": [session.to_json() for session in sessions]})
+        self.set_header("Content-Type", "application/json; charset=UTF-8")
+        self.finish('{"sessions":[' + ",".join(session.json_text for session in sessions) + "]}")
 
 
 class StatusHandler(ClaudeAPIHandler):

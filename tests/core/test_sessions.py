@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import os
 import sys
 import threading
@@ -35,6 +36,13 @@ def test_start_creates_one_detached_session(
     assert [s.session_name for s in server.sessions] == ["claude-42"]
     assert server.sessions[0].session_attached == "0"
     assert set(session.to_json()) == SESSION_KEYS
+
+
+def test_json_text_is_the_json_shape_safe_to_embed_in_html() -> None:
+    session = Session(id="42", name="claude-42", command=["echo", "</script><b>"], cwd="/tmp/é")
+    assert json.loads(session.json_text) == session.to_json()
+    assert "</" not in session.json_text
+    assert session.json_text is session.json_text  # made once per (frozen) session
 
 
 def test_second_start_reuses(manager: ClaudeSessions, tmux_socket: str) -> None:

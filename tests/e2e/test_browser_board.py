@@ -23,8 +23,16 @@ from typing import Any
 
 import pytest
 
-from ..support.browser import LabServer, browser_page, copy_demo, lab_server, screenshot
-from .test_browser_lab import dismiss_toasts, docs_screenshot, open_sidebar
+from ..support.browser import (
+    LabServer,
+    browser_page,
+    close_toasts,
+    copy_demo,
+    docs_screenshot,
+    lab_server,
+    open_sidebar,
+    screenshot,
+)
 
 __all__ = ["browser_page", "lab_server"]  # the harness's fixtures, used below
 
@@ -147,7 +155,7 @@ def test_columns_other_and_cards(lab_server: LabServer, browser_page: Any) -> No
     # A live session's badge flips on its card, pushed by claude/events.
     start(lab_server, "42")
     expect(card(page, "42").locator(".jp-ClaudeBoard-badge")).to_have_attribute("data-state", "running")
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "board-columns")
     page.locator(".lm-TabBar-tab[data-id='jp-claude-sessions']").click()  # the whole width for the board
     page.set_viewport_size({"width": 1400, "height": 800})
@@ -302,7 +310,7 @@ def test_open_a_task(lab_server: LabServer, browser_page: Any) -> None:
     expect(log.locator(".jp-ClaudeLog-status")).to_have_attribute("data-status", "live")
     expect(log.locator(".xterm-rows")).to_contain_text("working on task TASK-20250516T024757", timeout=10_000)
     expect(view.locator("button[data-action='attach']")).to_be_enabled()
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "task-view")
     docs_screenshot(page, "task-view")
     # Moving it from the view rewrites the file, and the view follows the new version.
@@ -405,7 +413,7 @@ def test_sidebar_approval_card_in_the_virtual_list(lab_server: LabServer, browse
     row_box, card_box = row.bounding_box(), card.bounding_box()
     assert row_box["height"] > 52 + card_box["height"] - 1, (row_box, card_box)
     assert card_box["y"] + card_box["height"] <= row_box["y"] + row_box["height"] + 0.5
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "sidebar-approval-card")
 
     # A reason being typed stays, focused, when the row is drawn again (its session changed).
@@ -483,7 +491,7 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     assert red + green + blue < 3 * 100, f"a dark card is {background}"
     page.locator(".lm-TabBar-tab[data-id='filebrowser']").click()  # the whole width for the board
     expect(page.locator("#filebrowser")).to_be_hidden()
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "board-dark")
     docs_screenshot(page, "board-dark")
     # Back to the light theme for whoever comes next (the setting is saved on the server).

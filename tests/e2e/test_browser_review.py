@@ -21,9 +21,17 @@ from typing import Any
 
 import pytest
 
-from ..support.browser import LabServer, browser_page, lab_server, screenshot
+from ..support.browser import (
+    LabServer,
+    browser_page,
+    close_toasts,
+    docs_screenshot,
+    lab_server,
+    open_sidebar,
+    screenshot,
+)
 from ..support.repos import BINARY, NUMBERS, Repo, line
-from .test_browser_lab import badge, dismiss_toasts, docs_screenshot, open_sidebar, row
+from .test_browser_lab import badge, row
 
 __all__ = ["browser_page", "lab_server"]  # the harness's fixtures, used below
 
@@ -138,7 +146,7 @@ def test_the_changes_tab(lab_server: LabServer, browser_page: Any, repo: Repo) -
         "Binary files /dev/null and b/logo.png differ"
     )
     expect(tab).not_to_contain_text("SECRET-BYTES")
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "review-changes-tab")
     docs_screenshot(page, "changes-tab")
 
@@ -153,7 +161,7 @@ def test_the_changes_tab(lab_server: LabServer, browser_page: Any, repo: Repo) -
     expect(app.locator(".cm-mergeView")).to_be_visible(timeout=15_000)
 
     set_theme(page, "JupyterLab Dark")
-    dismiss_toasts(page)
+    close_toasts(page)
     docs_screenshot(page, "changes-tab-dark")
     screenshot(page, "review-changes-tab-dark")
     set_theme(page, "JupyterLab Light")
@@ -190,7 +198,7 @@ def test_land_from_the_dialog_and_a_refusal(lab_server: LabServer, browser_page:
     expect(dialog.locator(".jp-ClaudeLand-conflicts")).to_have_text(
         "⚠ Conflicts with task b in f.txt. Whichever of them lands second will have to resolve that."
     )
-    dismiss_toasts(page)
+    close_toasts(page)
     screenshot(page, "review-land-dialog")
     docs_screenshot(page, "land-dialog")
     set_theme(page, "JupyterLab Dark")
@@ -215,7 +223,7 @@ def test_land_from_the_dialog_and_a_refusal(lab_server: LabServer, browser_page:
 
     # b cannot land now: refused with the reason, nothing changed.
     before = repo.state()
-    dismiss_toasts(page)
+    close_toasts(page)
     tab = open_changes(page, "b")
     page.locator("#jp-claude-changes-b .jp-ClaudeChanges-landButton").click()
     expect(page.locator(".jp-Dialog .jp-ClaudeLand-conflicts")).to_contain_text(

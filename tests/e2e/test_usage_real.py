@@ -58,12 +58,19 @@ def cost_of(usage: Usage, model: str = MODEL) -> float:
 def idle_after(
     workflow: ClaudeSessions, real_claude: RealClaude, text: str, turns: int, working: float = 0.0
 ) -> dict[str, Any]:
-    """Once the answer is on screen, the agent idle and its transcript holds ``turns`` answers
-    (Claude Code writes its transcript a moment after the screen): the task's usage."""
+    """Once the answer is on screen, the agent idle and its transcript holds ``turns`` answers and
+    the turn's duration (Claude Code writes both a moment after the screen, the duration last): the
+    task's usage. ``working`` is the working time before this turn."""
     real_claude.wait_for_screen(text)
     wait_for(lambda: workflow.status("42").state == "idle", timeout=60)
     session = wait_for(
-        lambda: (s := workflow.status("42")).usage and s.usage.turns == turns and s, timeout=30
+        lambda: (
+            (s := workflow.status("42")).usage
+            and s.usage.turns == turns
+            and s.usage.working_seconds > working
+            and s
+        ),
+        timeout=30,
     )
     return session.to_json()["usage"]  # type: ignore[no-any-return]
 

@@ -42,9 +42,12 @@ def tasks_dir(jp_root_dir: Path) -> Path:
 async def test_sessions_empty_then_listed(jp_fetch: Fetch, tmux_socket: str) -> None:
     assert body(await jp_fetch("claude", "sessions")) == {"sessions": []}
     await post(jp_fetch, "claude", "42", "start")
-    (session,) = body(await jp_fetch("claude", "sessions"))["sessions"]
+    reply = await jp_fetch("claude", "sessions")
+    assert reply.headers["Content-Type"].startswith("application/json")
+    (session,) = body(reply)["sessions"]
     assert set(session) >= SESSION_KEYS
     assert session["id"] == "42" and session["running"] and session["state"] == "running"
+    assert session == body(await jp_fetch("claude", "42", "status"))
 
 
 async def test_status_of_never_started_id_is_stopped_not_404(jp_fetch: Fetch, tmux_socket: str) -> None:
