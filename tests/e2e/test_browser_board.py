@@ -494,6 +494,13 @@ def test_dark_theme_and_the_launcher(lab_server: LabServer, browser_page: Any) -
     close_toasts(page)
     screenshot(page, "board-dark")
     docs_screenshot(page, "board-dark")
+    # A task's view follows the theme too.
+    card(page, "42").locator(".jp-ClaudeBoard-cardTitle").click()
+    view = page.locator("#jp-claude-task-42")
+    expect(view.locator(".jp-ClaudeTask-badge")).to_have_attribute("data-state", "running")
+    expect(view.locator(".jp-ClaudeTask-log .jp-ClaudeLog-status")).to_have_attribute("data-status", "live")
+    close_toasts(page)
+    docs_screenshot(page, "task-view-dark")
     # Back to the light theme for whoever comes next (the setting is saved on the server).
     page.locator(".lm-MenuBar-item", has_text="Settings").click()
     page.locator(".lm-Menu-item:visible").filter(has_text=re.compile(r"^Theme$")).hover()
