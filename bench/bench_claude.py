@@ -29,7 +29,7 @@ import uuid
 from pathlib import Path
 from typing import Any
 
-from bench_server import Server, percentile
+from harness import Server, percentile
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO))

@@ -14,32 +14,17 @@ from __future__ import annotations
 
 import argparse
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 
+from harness import SLEEP, median_ms
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
 from jupyter_claude.core.tmux import scrubbed_environment
-
-SLEEP = ["sleep", "600"]
-
-
-def median_ms(action: Callable[[], object], repeat: int, before: Callable[[], object] | None = None) -> float:
-    """Median wall time of ``action`` in milliseconds (``before`` runs untimed each round)."""
-    samples = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
 
 
 def main() -> int:

@@ -22,28 +22,22 @@ Prints a markdown table; the Jupyter server is stopped and the folder removed at
 from __future__ import annotations
 
 import argparse
-import http.client
 import json
 import os
 import shutil
-import signal
-import socket
-import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
+from harness import Server, interleaved_ms, median_ms, progress
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
 from jupyter_claude.core.conflicts import ConflictCache, check_conflicts
 
-REPO = Path(__file__).resolve().parents[1]
 IDENTITY = {
     "GIT_AUTHOR_NAME": "Bench",
     "GIT_AUTHOR_EMAIL": "bench@example.org",
@@ -65,33 +59,6 @@ def git(cwd: Path, *args: str, stdin: str | None = None) -> str:
     if done.returncode not in (0, 1):
         raise RuntimeError(f"git {' '.join(args)}: {done.stderr}")
     return done.stdout
-
-
-def median_ms(action: Callable[[], object], repeat: int) -> float:
-    """Median wall time of ``action`` in milliseconds."""
-    samples = []
-    for _ in range(repeat):
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def interleaved_ms(actions: list[Callable[[], object]], repeat: int) -> list[float]:
-    """Median wall time of each action in milliseconds, the actions taking turns in every round
-    (so that a change of machine load hits all of them alike)."""
-    samples: list[list[float]] = [[] for _ in actions]
-    for _ in range(repeat):
-        for action, times in zip(actions, samples):
-            started = time.perf_counter()
-            action()
-            times.append((time.perf_counter() - started) * 1000)
-    return [statistics.median(times) for times in samples]
-
-
-def progress(text: str) -> None:
-    """Say what is being measured (stderr)."""
-    print(f"bench_review: {text}", file=sys.stderr, flush=True)
 
 
 def text_file(seed: int, lines: int = 50) -> str:
@@ -136,67 +103,6 @@ def build(root: Path, tasks: int, files: int) -> Path:
     return repo
 
 
-def free_port() -> int:
-    """A TCP port nobody listens on right now."""
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
-
-
-class Server:
-    """A ``jupyter server`` with the extension on the repository, and a keep-alive connection."""
-
-    def __init__(self, repo: Path, workdir: Path) -> None:
-        self.port, self.token = free_port(), uuid.uuid4().hex
-        env = {
-            **os.environ,
-            "JUPYTER_CONFIG_PATH": str(REPO / "jupyter-config"),
-            "JUPYTER_CONFIG_DIR": str(workdir / "config"),
-            "JUPYTER_RUNTIME_DIR": str(workdir / "runtime"),
-            "JUPYTER_CLAUDE_TMUX_SOCKET": f"jc-bench-{uuid.uuid4().hex[:8]}",
-        }
-        argv = [
-            sys.executable, "-m", "jupyter_server", "--allow-root", "--no-browser", "--ip=127.0.0.1",
-            f"--port={self.port}", f"--IdentityProvider.token={self.token}",
-            f"--ServerApp.root_dir={repo}", "--ServerApp.log_level=WARN",
-            f"--ClaudeSessions.log_dir={workdir / 'logs'}",
-        ]  # fmt: skip
-        self.log = (workdir / "server.log").open("wb")
-        self.process = subprocess.Popen(argv, env=env, stdout=self.log, stderr=subprocess.STDOUT)
-        self.connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                self.get("api/status")
-                return
-            except (OSError, http.client.HTTPException):
-                if self.process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError((workdir / "server.log").read_text()[-2000:]) from None
-                self.connection.close()
-                time.sleep(0.2)
-
-    def get(self, path: str) -> bytes:
-        """One GET on the keep-alive connection; the body as received."""
-        self.connection.request("GET", "/" + path, headers={"Authorization": f"token {self.token}"})
-        response = self.connection.getresponse()
-        data = response.read()
-        if response.status >= 400:
-            raise RuntimeError(f"GET {path}: {response.status} {data[:200]!r}")
-        return data
-
-    def stop(self) -> None:
-        """SIGTERM, then SIGKILL after 10 s (our own child, by PID)."""
-        self.connection.close()
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGTERM)
-            try:
-                self.process.wait(10)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-        self.log.close()
-
-
 def main() -> int:
     """Run the benchmark and print the table."""
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
@@ -230,7 +136,7 @@ def main() -> int:
         )
 
         progress("starting a jupyter server on the repository")
-        server = Server(repo, workdir)
+        server = Server(f"jc-bench-{uuid.uuid4().hex[:8]}", workdir, settings=[], root=repo)
         server.get("claude/conflicts")
         sessions.conflicts()
         http = server

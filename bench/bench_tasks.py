@@ -27,10 +27,9 @@ import subprocess
 import tempfile
 import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
-from bench_server import Server, interleaved_ms, progress
+from harness import Server, interleaved_ms, progress, timed_ms
 
 from jupyter_claude import ClaudeSessions
 from jupyter_claude.core.tasks import load_tasks
@@ -93,7 +92,7 @@ def main() -> None:
         manager.overview_text()
         one_change_core = (time.perf_counter() - started) * 1000
         reads_after_one = files.reads - reads_before
-        uncached = statistics.median(_time(lambda: load_tasks(root, ["tasks"])) for _ in range(3))
+        uncached = statistics.median(timed_ms(lambda: load_tasks(root, ["tasks"])) for _ in range(3))
 
         progress("starting the server")
         server = Server(socket_name, workdir)
@@ -119,7 +118,7 @@ def main() -> None:
                 path = folder / f"t{round_number * 13}.md"
                 path.write_text(path.read_text() + f"\nchange {round_number}\n")
                 changes.append(
-                    _time(lambda: server.request("GET", f"claude/tasks?fields={COMPACT}", parse=False))
+                    timed_ms(lambda: server.request("GET", f"claude/tasks?fields={COMPACT}", parse=False))
                 )
             one_change = statistics.median(changes)
         finally:
@@ -147,12 +146,6 @@ def main() -> None:
     row("core: a listing right after one file changed", one_change_core)
     row("core: every file read and parsed (no cache, as before)", uncached)
     print(f"| core: files read after one changed | {reads_after_one} | | 1 |")
-
-
-def _time(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return (time.perf_counter() - started) * 1000
 
 
 if __name__ == "__main__":

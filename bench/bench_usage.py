@@ -27,11 +27,10 @@ import statistics
 import subprocess
 import sys
 import tempfile
-import time
 import uuid
-from collections.abc import Callable
 from pathlib import Path
 
+from harness import median_ms, timed_ms
 from traitlets.config import Config
 
 from jupyter_claude import ClaudeSessions
@@ -100,23 +99,6 @@ def transcript_bytes(megabytes: int) -> bytes:
         lines.append(text)
         size += len(text)
     return "".join(lines).encode()
-
-
-def median_ms(action: Callable[[], object], repeat: int, before: Callable[[], object] | None = None) -> float:
-    samples = []
-    for _ in range(repeat):
-        if before is not None:
-            before()
-        started = time.perf_counter()
-        action()
-        samples.append((time.perf_counter() - started) * 1000)
-    return statistics.median(samples)
-
-
-def timed_ms(action: Callable[[], object]) -> float:
-    started = time.perf_counter()
-    action()
-    return (time.perf_counter() - started) * 1000
 
 
 def main() -> int:
