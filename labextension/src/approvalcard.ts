@@ -11,6 +11,7 @@
 import { ClaudeAPI, Decision, IPendingSummary } from './api';
 import { answerFailure, describeInput, IDiffLine, InputView, toolVerb } from './approval';
 import { badgeOf } from './badges';
+import { element } from './dom';
 
 /** Where a card is in its life: `data-phase` on its node. */
 export type CardPhase = 'open' | 'sending' | 'allowed' | 'denied' | 'elsewhere' | 'error';
@@ -22,7 +23,7 @@ export class ApprovalCard {
     readonly taskId: string,
     readonly pending: IPendingSummary
   ) {
-    const node = el('div', 'jp-ClaudeApproval');
+    const node = element('div', 'jp-ClaudeApproval');
     node.dataset.taskId = taskId;
     node.dataset.request = pending.request;
     node.dataset.tool = pending.tool;
@@ -30,20 +31,20 @@ export class ApprovalCard {
     node.setAttribute('aria-label', `Permission request of task ${taskId}`);
     this.node = node;
 
-    const head = el('div', 'jp-ClaudeApproval-head');
-    const icon = el('span', 'jp-ClaudeApproval-icon', badgeOf('waiting').icon);
-    const tool = el('strong', 'jp-ClaudeApproval-tool', pending.tool);
-    const verb = el('span', 'jp-ClaudeApproval-verb', `wants to ${toolVerb(pending.tool)}`);
+    const head = element('div', 'jp-ClaudeApproval-head');
+    const icon = element('span', 'jp-ClaudeApproval-icon', badgeOf('waiting').icon);
+    const tool = element('strong', 'jp-ClaudeApproval-tool', pending.tool);
+    const verb = element('span', 'jp-ClaudeApproval-verb', `wants to ${toolVerb(pending.tool)}`);
     head.append(icon, tool, verb);
     head.title = `Asked at ${pending.asked_at}`;
 
-    const summary = el('code', 'jp-ClaudeApproval-summary', pending.summary);
+    const summary = element('code', 'jp-ClaudeApproval-summary', pending.summary);
     summary.title = pending.summary;
 
     this._details = document.createElement('details');
     this._details.className = 'jp-ClaudeApproval-details';
-    const toggle = el('summary', '', 'Full input');
-    this._input = el('div', 'jp-ClaudeApproval-input');
+    const toggle = element('summary', '', 'Full input');
+    this._input = element('div', 'jp-ClaudeApproval-input');
     this._details.append(toggle, this._input);
     this._details.addEventListener('toggle', () => {
       if (this._details.open && !this._loaded) {
@@ -69,10 +70,10 @@ export class ApprovalCard {
     });
     this._allow.onclick = () => void this.answer('allow');
     this._deny.onclick = () => void this.answer('deny');
-    const actions = el('div', 'jp-ClaudeApproval-actions');
+    const actions = element('div', 'jp-ClaudeApproval-actions');
     actions.append(this._allow, this._deny, this._reason);
 
-    this._result = el('div', 'jp-ClaudeApproval-result');
+    this._result = element('div', 'jp-ClaudeApproval-result');
     this._result.setAttribute('role', 'status');
 
     node.append(head, summary, this._details, actions, this._result);
@@ -114,18 +115,18 @@ export class ApprovalCard {
   }
 
   private async _loadInput(): Promise<void> {
-    this._input.replaceChildren(el('span', 'jp-ClaudeApproval-loading', 'Loading…'));
+    this._input.replaceChildren(element('span', 'jp-ClaudeApproval-loading', 'Loading…'));
     try {
       const full = await this.api.permission(this.taskId);
       if (!full || full.request !== this.request) {
-        this._input.replaceChildren(el('span', '', 'This request is no longer pending.'));
+        this._input.replaceChildren(element('span', '', 'This request is no longer pending.'));
         return;
       }
       this._input.replaceChildren(...renderInput(describeInput(full.tool, full.input)));
     } catch (error) {
       this._loaded = false; // let the next expand try again
       this._input.replaceChildren(
-        el('span', 'jp-ClaudeApproval-error', `Cannot read the request: ${answerFailure(error).text}`)
+        element('span', 'jp-ClaudeApproval-error', `Cannot read the request: ${answerFailure(error).text}`)
       );
     }
   }
@@ -155,7 +156,7 @@ export function renderInput(view: InputView): HTMLElement[] {
     case 'command': {
       const nodes: HTMLElement[] = [codeBlock(view.command, 'jp-ClaudeApproval-command')];
       if (view.description) {
-        nodes.unshift(el('div', 'jp-ClaudeApproval-note', view.description));
+        nodes.unshift(element('div', 'jp-ClaudeApproval-note', view.description));
       }
       return nodes;
     }
@@ -164,7 +165,7 @@ export function renderInput(view: InputView): HTMLElement[] {
     case 'diff': {
       const nodes = [pathLine(view.path)];
       if (view.replaceAll) {
-        nodes.push(el('div', 'jp-ClaudeApproval-note', 'Every occurrence is replaced.'));
+        nodes.push(element('div', 'jp-ClaudeApproval-note', 'Every occurrence is replaced.'));
       }
       nodes.push(diffBlock(view.hunks));
       return nodes;
@@ -175,28 +176,28 @@ export function renderInput(view: InputView): HTMLElement[] {
 }
 
 function diffBlock(hunks: IDiffLine[][]): HTMLElement {
-  const pre = el('pre', 'jp-ClaudeApproval-code jp-ClaudeApproval-diff');
+  const pre = element('pre', 'jp-ClaudeApproval-code jp-ClaudeApproval-diff');
   hunks.forEach((hunk, index) => {
     if (index > 0) {
-      pre.append(el('span', 'jp-ClaudeApproval-hunk', '⋯\n'));
+      pre.append(element('span', 'jp-ClaudeApproval-hunk', '⋯\n'));
     }
     for (const line of hunk) {
       const kind = line.op === '+' ? 'jp-mod-added' : line.op === '-' ? 'jp-mod-removed' : 'jp-mod-kept';
-      pre.append(el('span', `jp-ClaudeApproval-line ${kind}`, `${line.op} ${line.text}\n`));
+      pre.append(element('span', `jp-ClaudeApproval-line ${kind}`, `${line.op} ${line.text}\n`));
     }
   });
   return pre;
 }
 
 function pathLine(path: string): HTMLElement {
-  const node = el('div', 'jp-ClaudeApproval-path', path);
+  const node = element('div', 'jp-ClaudeApproval-path', path);
   node.title = path;
   return node;
 }
 
 function codeBlock(text: string, className: string): HTMLElement {
-  const pre = el('pre', `jp-ClaudeApproval-code ${className}`);
-  pre.append(el('code', '', text));
+  const pre = element('pre', `jp-ClaudeApproval-code ${className}`);
+  pre.append(element('code', '', text));
   return pre;
 }
 
@@ -209,17 +210,3 @@ function button(label: string, answer: Decision): HTMLButtonElement {
   return node;
 }
 
-function el<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}

@@ -8,6 +8,7 @@ import { Menu } from '@lumino/widgets';
 import { ITask } from './api';
 import { badgeForRow } from './badges';
 import { cardMarks, columnOf, OTHER, priorityRank } from './board';
+import { div, span } from './dom';
 import { CommandIDs } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { ITaskConflict } from './review';
@@ -124,17 +125,3 @@ export function openMoveMenu(
   return menu;
 }
 
-/** A div of a class. */
-export function div(className: string): HTMLDivElement {
-  const node = document.createElement('div');
-  node.className = className;
-  return node;
-}
-
-/** A span of a class with a text. */
-export function span(className: string, text: string): HTMLSpanElement {
-  const node = document.createElement('span');
-  node.className = className;
-  node.textContent = text;
-  return node;
-}

@@ -22,6 +22,7 @@ import { Message } from '@lumino/messaging';
 import { Widget } from '@lumino/widgets';
 
 import { ClaudeAPIError, IDiff, IFileChange } from './api';
+import { element } from './dom';
 import { changesWidgetId } from './ids';
 import { confirmAndLand } from './landdialog';
 import { ClaudeModel } from './model';
@@ -371,17 +372,3 @@ function heading(text: string): HTMLElement {
   return element('h3', 'jp-ClaudeChanges-heading', text);
 }
 
-function element<K extends keyof HTMLElementTagNameMap>(
-  tag: K,
-  className: string,
-  text?: string
-): HTMLElementTagNameMap[K] {
-  const node = document.createElement(tag);
-  if (className) {
-    node.className = className;
-  }
-  if (text !== undefined) {
-    node.textContent = text;
-  }
-  return node;
-}

@@ -34,6 +34,7 @@ import { pendingOf } from './approval';
 import { ApprovalCard } from './approvalcard';
 import { badgeForRow, badgeTooltip, hasSession, isLive, logNote } from './badges';
 import { ConnectionState } from './events';
+import { div, span } from './dom';
 import { CommandIDs, SIDEBAR_ID } from './ids';
 import { ClaudeModel, IRow } from './model';
 import { conflictBadge, conflictText } from './review';
@@ -632,15 +633,3 @@ function matches(row: IRow, needle: string): boolean {
     .some(text => (text as string).toLowerCase().includes(needle));
 }
 
-function div(className: string): HTMLDivElement {
-  const node = document.createElement('div');
-  node.className = className;
-  return node;
-}
-
-function span(className: string, text: string): HTMLSpanElement {
-  const node = document.createElement('span');
-  node.className = className;
-  node.textContent = text;
-  return node;
-}

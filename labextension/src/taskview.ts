@@ -15,6 +15,7 @@ import { ClaudeAPIError, ITaskDetail } from './api';
 import { badgeForRow, hasSession, isLive } from './badges';
 import { cardMarks } from './board';
 import { openMoveMenu } from './boardcard';
+import { div, span } from './dom';
 import { CommandIDs, taskWidgetId } from './ids';
 import { ClaudeLogView } from './logview';
 import { ClaudeModel } from './model';
@@ -239,15 +240,3 @@ export function createTaskWidget(
   return widget;
 }
 
-function div(className: string): HTMLDivElement {
-  const node = document.createElement('div');
-  node.className = className;
-  return node;
-}
-
-function span(className: string, text: string): HTMLSpanElement {
-  const node = document.createElement('span');
-  node.className = className;
-  node.textContent = text;
-  return node;
-}
