@@ -48,7 +48,9 @@ export function noticeFor(before: ISession | null, after: ISession): NoticeKind 
   if (now === 'idle' && BUSY.has(was)) {
     return 'idle';
   }
-  if (now === 'exited' && was !== 'exited') {
+  // Run again and exited again between two settled changes: a new exit all the same.
+  const newRun = after.started_at !== null && after.started_at !== (before?.started_at ?? null);
+  if (now === 'exited' && (was !== 'exited' || newRun)) {
     return 'exited';
   }
   return null;

@@ -59,6 +59,11 @@ describe('noticeFor', () => {
     expect(noticeFor(at('working'), exited)).toBe('exited');
     expect(noticeFor(null, exited)).toBe('exited');
     expect(noticeFor(exited, exited)).toBeNull();
+    // Run again, and exited again before the first change settled: that run's exit is told too.
+    const first = at('exited', { running: false, exit_status: 3, started_at: '2024-05-01T10:00:00+00:00' });
+    const again = at('exited', { running: false, exit_status: 3, started_at: '2024-05-01T10:00:05+00:00' });
+    expect(noticeFor(first, again)).toBe('exited');
+    expect(noticeFor(first, first)).toBeNull();
   });
 
   it('says nothing about working, running, stopped or a state it does not know', () => {
