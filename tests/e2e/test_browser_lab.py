@@ -33,6 +33,7 @@ from ..support.browser import (
     docs_screenshot,
     lab_server,
     open_sidebar,
+    palette_command,
     path_without,
     screenshot,
     sidebar_row,
@@ -91,19 +92,7 @@ def sessions_named(server: LabServer, task_id: str) -> list[str]:
 
 def run_from_palette(page: Any, task_id: str) -> None:
     """Run "Claude: Start session…" from the command palette, answering the id dialog."""
-    search = page.locator(".lm-CommandPalette-input:visible")
-    for attempt in range(3):
-        page.locator(".lm-MenuBar-item", has_text="View").click()
-        page.locator(".lm-Menu-item:visible", has_text="Activate Command Palette").click()
-        try:
-            # The Launcher, opened once the layout is restored, can take the focus and close it.
-            search.wait_for(timeout=5_000)
-            break
-        except Exception:
-            if attempt == 2:
-                raise
-    search.fill("Claude: Start session")
-    page.locator(".lm-CommandPalette-item:visible", has_text="Claude: Start session").first.click()
+    palette_command(page, "Claude: Start session")
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill(task_id)
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()
@@ -394,9 +383,7 @@ def test_notebook7_smoke(notebook7: LabServer, browser_page: Any) -> None:
     page.set_viewport_size(VIEWPORT)
     page.goto(f"{notebook7.base_url}tree?token={notebook7.token}")
     page.locator("#main-panel, .jp-FileBrowser").first.wait_for(timeout=60_000)
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input:visible").fill("Claude: Show sessions")
-    page.locator(".lm-CommandPalette-item:visible", has_text="Claude: Show sessions").first.click()
+    palette_command(page, "Claude: Show sessions")
     panel = page.locator("#jp-claude-sessions")
     expect(panel).to_be_visible()
     expect(badge(page, "add-csv-export")).to_have_text("⚫ stopped")

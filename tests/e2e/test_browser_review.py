@@ -28,6 +28,7 @@ from ..support.browser import (
     docs_screenshot,
     lab_server,
     open_sidebar,
+    palette_command,
     screenshot,
 )
 from ..support.repos import BINARY, NUMBERS, Repo, line
@@ -247,9 +248,7 @@ def test_changes_open_from_the_log_tab_and_the_palette(lab_server: LabServer, br
     log.locator(".jp-Toolbar .jp-ToolbarButtonComponent", has_text="Changes of b").click()
     expect(page.locator("#jp-claude-changes-b .jp-ClaudeChanges-summary")).to_contain_text("task/b → main")
 
-    page.keyboard.press("Control+Shift+C")
-    page.locator(".lm-CommandPalette-input:visible").fill("Claude: Show changes")
-    page.locator(".lm-CommandPalette-item:visible", has_text="Claude: Show changes").first.click()
+    palette_command(page, "Claude: Show changes")
     dialog = page.locator(".jp-Dialog")
     dialog.locator("input").fill("42")
     dialog.locator(".jp-Dialog-button.jp-mod-accept").click()

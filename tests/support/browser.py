@@ -506,6 +506,29 @@ def run_lab_command(page: Any, command: str, args: dict[str, Any] | None = None)
     )
 
 
+def palette_command(page: Any, label: str) -> None:
+    """Run the command palette's item ``label`` as a person does: open the palette, type, click.
+
+    JupyterLab opens its Launcher once the layout is restored (when the main area is empty) and the
+    Launcher takes the focus, which closes the palette; measured here, 0.2 s after the palette
+    opened, at a moment that moves with the machine's load. So the whole sequence is tried again
+    when the palette closes under it.
+    """
+    from playwright.sync_api import Error as PlaywrightError
+
+    for attempt in range(3):
+        try:
+            page.keyboard.press("Control+Shift+C")
+            search = page.locator(".lm-CommandPalette-input:visible")
+            search.wait_for(timeout=5_000)
+            search.fill(label)
+            page.locator(".lm-CommandPalette-item:visible", has_text=label).first.click(timeout=5_000)
+            return
+        except PlaywrightError:
+            if attempt == 2:
+                raise
+
+
 def set_theme(page: Any, theme: str) -> None:
     """Switch JupyterLab's theme ("JupyterLab Light", "JupyterLab Dark") and wait until it applies."""
     run_lab_command(page, "apputils:change-theme", {"theme": theme})
