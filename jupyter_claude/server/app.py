@@ -27,6 +27,7 @@ from .events import SessionWatcher
 from .handlers import default_handlers
 from .keeper import LimitKeeper
 from .stream import PaneStreams
+from .taskfolders import TaskFoldersNotifier
 
 EXPOSED_WARNING = (
     "jupyter-claude: this server listens on %r, not only on the loopback interface. Anyone who can "
@@ -101,6 +102,7 @@ class ClaudeExtension(ExtensionApp):
             claude_watcher=watcher,
             claude_streams=PaneStreams(sessions, watcher, self.log),
             claude_conflicts=ConflictsNotifier(sessions, watcher, self.log),
+            claude_task_folders=TaskFoldersNotifier(sessions, watcher),
             claude_keeper=LimitKeeper(sessions, self.log),
         )
         self.warn_if_exposed(self.serverapp.ip)

@@ -43,6 +43,11 @@ export class EventsConnection implements IDisposable {
     return this._conflictsChanged;
   }
 
+  /** Emitted when task files were made, moved or removed (the `tasks` message). */
+  get tasksChanged(): ISignal<this, void> {
+    return this._tasksChanged;
+  }
+
   /** Emitted when the connection opens, closes or starts connecting. */
   get stateChanged(): ISignal<this, ConnectionState> {
     return this._stateChanged;
@@ -123,6 +128,8 @@ export class EventsConnection implements IDisposable {
       this._changed.emit({ event: String(data.event), sessions: [data.session] });
     } else if (data?.type === 'conflicts' && Array.isArray(data.conflicts)) {
       this._conflictsChanged.emit(data as IConflictsReply);
+    } else if (data?.type === 'tasks') {
+      this._tasksChanged.emit();
     } else if (data?.type === 'error') {
       const error = { error: String(data.error ?? 'error'), reason: String(data.reason ?? '') };
       this._changed.emit({ event: 'error', sessions: [], error });
@@ -160,6 +167,7 @@ export class EventsConnection implements IDisposable {
   private _changed = new Signal<this, ISessionEvent>(this);
   private _stateChanged = new Signal<this, ConnectionState>(this);
   private _conflictsChanged = new Signal<this, IConflictsReply>(this);
+  private _tasksChanged = new Signal<this, void>(this);
   private _state: ConnectionState = 'closed';
   private _socket: WebSocket | null = null;
   private _timer: number | null = null;

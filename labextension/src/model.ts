@@ -112,6 +112,8 @@ export class ClaudeModel implements IDisposable {
     this.events = new EventsConnection(api);
     this.events.changed.connect(this._onEvent, this);
     this.events.conflictsChanged.connect((_, report) => this._setConflicts(report));
+    // Task files changed on disk (any client, the CLI, a checkout): read the list again.
+    this.events.tasksChanged.connect(() => this._refreshAfterChange());
   }
 
   /** The `claude/events` connection feeding the badges. */
@@ -335,8 +337,21 @@ export class ClaudeModel implements IDisposable {
     }
     this._refreshing = this._fetchTasks().finally(() => {
       this._refreshing = null;
+      if (this._refreshAgain) {
+        this._refreshAgain = false;
+        void this.refresh();
+      }
     });
     return this._refreshing;
+  }
+
+  /** Fetch the task list after a change: again after the fetch under way, which may predate it. */
+  private _refreshAfterChange(): void {
+    if (this._refreshing) {
+      this._refreshAgain = true;
+    } else {
+      void this.refresh();
+    }
   }
 
   /**
@@ -488,6 +503,7 @@ export class ClaudeModel implements IDisposable {
   private _seenSnapshot = false;
   private _refreshing: Promise<void> | null = null;
   private _conflicts: IConflictsReply | null = null;
+  private _refreshAgain = false;
   private _disposed = false;
 }
 

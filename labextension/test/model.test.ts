@@ -121,6 +121,24 @@ describe('ClaudeModel', () => {
     expect(model.rows.map(row => row.id)).toEqual(['1']);
   });
 
+  it('reads the task list again when task files changed, after the read under way', async () => {
+    const { api, model } = startModel(); // start's task list request is on its way
+    api.socket.push({ type: 'tasks' }); // the files changed meanwhile: that reply may predate it
+    api.socket.push({ type: 'tasks' });
+    expect(api.pending).toBe(1);
+    api.reply({ tasks: [task('1')], problems: [] });
+    await settle();
+    expect(api.pending).toBe(1); // one more read, not one per push
+    api.reply({ tasks: [task('1'), task('2')], problems: [] });
+    await settle();
+    expect(model.rows.map(row => row.id)).toEqual(['1', '2']);
+    api.socket.push({ type: 'tasks' }); // nothing under way: read at once
+    expect(api.pending).toBe(1);
+    api.reply({ tasks: [task('1'), task('2'), task('3')], problems: [] });
+    await settle();
+    expect(model.rows.map(row => row.id)).toEqual(['1', '2', '3']);
+  });
+
   it('drops a REST reply older than a push, keeps one that is not', () => {
     const { api, model } = startModel();
     const since = model.pushes;

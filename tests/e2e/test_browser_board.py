@@ -32,6 +32,7 @@ from ..support.browser import (
     lab_server,
     open_sidebar,
     screenshot,
+    sidebar_row,
 )
 
 __all__ = ["browser_page", "lab_server"]  # the harness's fixtures, used below
@@ -101,6 +102,18 @@ def start(server: LabServer, task_id: str) -> Any:
         data=b'{"attach": false}',
         method="POST",
         headers={"Authorization": f"token {server.token}"},
+    )
+    with urllib.request.urlopen(request, timeout=10) as response:
+        return json.loads(response.read())
+
+
+def send(server: LabServer, method: str, path: str, payload: dict[str, Any]) -> Any:
+    """A change through the REST API with the server's token: another client than the page."""
+    request = urllib.request.Request(
+        server.base_url + path,
+        data=json.dumps(payload).encode(),
+        method=method,
+        headers={"Authorization": f"token {server.token}", "Content-Type": "application/json"},
     )
     with urllib.request.urlopen(request, timeout=10) as response:
         return json.loads(response.read())
@@ -229,6 +242,26 @@ def test_a_move_over_a_file_changed_on_disk_is_refused_and_the_card_reloads(
         column(page, "Review").locator(".jp-ClaudeBoard-card[data-task-id='add-csv-export']")
     ).to_be_visible()
     screenshot(page, "board-move-refused")
+
+
+def test_tasks_made_moved_or_removed_elsewhere_show_without_a_reload(
+    lab_server: LabServer, browser_page: Any
+) -> None:
+    """The server pushes ``tasks`` when a task folder changes; the board and the sidebar read the
+    list again (their own refresh is once a minute, so only the push can show these in time)."""
+    from playwright.sync_api import expect
+
+    page = browser_page
+    open_board(page, lab_server)
+    made = send(lab_server, "POST", "claude/tasks", {"title": "Made elsewhere", "status": "Review"})
+    where = ".jp-ClaudeBoard-card[data-task-id='made-elsewhere']"
+    expect(column(page, "Review").locator(where)).to_be_visible(timeout=5_000)
+    expect(sidebar_row(page, "made-elsewhere")).to_have_count(1)
+    send(lab_server, "PATCH", "claude/tasks/made-elsewhere", {"status": "Done", "if_match": made["version"]})
+    expect(column(page, "Done").locator(where)).to_be_visible(timeout=5_000)
+    task_file(lab_server, "made-elsewhere.md").unlink()
+    expect(card(page, "made-elsewhere")).to_have_count(0, timeout=5_000)
+    expect(sidebar_row(page, "made-elsewhere")).to_have_count(0)
 
 
 def test_new_task(lab_server: LabServer, browser_page: Any) -> None:

@@ -10,6 +10,7 @@ import subprocess
 import threading
 import time
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -20,6 +21,8 @@ from jupyter_claude.server.events import SessionEvent, changes
 
 from ..support.server import (
     Fetch,
+    body,
+    collect,
     post,
     read_frames,
     tmux_run,
@@ -196,3 +199,31 @@ async def test_one_watcher_runs_only_while_someone_listens(
     assert watcher.ticks == ticks
     # The watcher keeps no tmux client of its own.
     assert "1" not in tmux_run(tmux_socket, "list-clients", "-F", "#{client_control_mode}").stdout
+
+
+def tasks_pushed(frames: list[str | bytes]) -> bool:
+    """Frames predicate: a ``tasks`` message arrived."""
+    return any(message["type"] == "tasks" for message in events(frames))
+
+
+async def test_task_files_made_moved_or_removed_by_anyone_are_pushed(
+    jp_fetch: Fetch, jp_ws_fetch: Any, jp_root_dir: Path
+) -> None:
+    tasks = jp_root_dir / "tasks"
+    tasks.mkdir()
+    ws = await jp_ws_fetch("claude", "events")
+    await read_frames(ws, lambda frames: len(frames) >= 1)  # the snapshot: the baseline is taken
+    (tasks / "7.md").write_text("---\nstatus: To Do\n---\n# Seven\n")  # by another program
+    await read_frames(ws, tasks_pushed, timeout=2.0)
+    # A move through the API (written beside, then renamed), then the file removed: each pushed.
+    await collect(ws, 0.6)  # at most one more push for a change, then quiet
+    version = body(await jp_fetch("claude", "tasks"))["tasks"][0]["version"]
+    move = json.dumps({"status": "Done", "if_match": version})
+    await jp_fetch("claude", "tasks", "7", method="PATCH", body=move)
+    await read_frames(ws, tasks_pushed, timeout=2.0)
+    await collect(ws, 0.6)
+    (tasks / "7.md").unlink()
+    await read_frames(ws, tasks_pushed, timeout=2.0)
+    await collect(ws, 0.6)
+    assert not tasks_pushed(await collect(ws, 1.0))  # nothing changed: nothing pushed
+    ws.close()
