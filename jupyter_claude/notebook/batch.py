@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import sys
 import threading
+from abc import abstractmethod
 from collections.abc import Sequence
 from typing import Any
 
@@ -127,17 +128,22 @@ class BatchActions:
         self.run_selected_button.disabled = count == 0
         self.run_selected_button.description = f"Run selected ({count})" if count else "Run selected"
 
-    @property
-    def items(self) -> list[TaskItem]:
-        raise NotImplementedError  # TaskTable's
+    # What the mixin calls and TaskTable defines (declared here for the type checker).
 
+    @property
+    @abstractmethod
+    def items(self) -> list[TaskItem]:
+        """The table's rows (TaskTable.items)."""
+
+    @abstractmethod
     def _set_message(
         self, task_id: str, message: str, is_error: bool, session: Session | None = None, stop: bool = False
     ) -> None:
-        raise NotImplementedError  # TaskTable's
+        """Show a row's message (TaskTable._set_message)."""
 
+    @abstractmethod
     def _apply(self) -> None:
-        raise NotImplementedError  # TaskTable's
+        """Redraw the rows (TaskTable._apply)."""
 
 
 def start_selected(sessions: ClaudeSessions, ids: Sequence[str]) -> tuple[list[Session], dict[str, str]]:

@@ -11,12 +11,9 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
-
-from jupyter_claude.server.base import AUTH_RESOURCE
 
 from ..support.data import wait_for
-from ..support.server import Fetch, body, error_of, no_tmux_server, post, server_config, tmux_run
+from ..support.server import DenyExecute, Fetch, body, error_of, no_tmux_server, post, server_config, tmux_run
 
 CAT = ["sh", "-c", "stty -echo; cat"]
 
@@ -78,13 +75,6 @@ class TestInputOff:
         await post(jp_fetch, "claude", "42", "start", payload={"attach": False})
         code, error = await error_of(post(jp_fetch, "claude", "42", "input", payload={"text": "hi"}))
         assert code == 403 and error["error"] == "forbidden" and "allow_input" in error["reason"]
-
-
-class DenyExecute(Authorizer):
-    """Lets a user read and write, not drive the agent."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        return not (action == "execute" and resource == AUTH_RESOURCE)
 
 
 class TestInputNeedsExecute:

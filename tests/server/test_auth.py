@@ -7,7 +7,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
 from jupyter_server.serverapp import ServerWebApplication
 from jupyter_server.utils import JupyterServerAuthWarning
 from tornado.httpclient import HTTPClientError
@@ -20,6 +19,8 @@ from ..support.server import (
     ALL_HTTP_ROUTES,
     POST_ROUTES,
     WS_ROUTES,
+    DenyExecute,
+    DenyWrite,
     Fetch,
     body,
     connect,
@@ -154,14 +155,6 @@ async def test_websockets_send_nothing_to_the_pane(
     ws.close()
 
 
-class DenyWrite(Authorizer):
-    """Lets a user read and watch, never change anything."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        """Everything but "write"."""
-        return action != "write"
-
-
 class TestAuthorizerDeniesWrite:
     """A custom Authorizer that denies "write" blocks start/stop/attach but not reads or watching."""
 
@@ -186,14 +179,6 @@ class TestAuthorizerDeniesWrite:
         ws = await jp_ws_fetch("claude", "events")
         assert json.loads(await ws.read_message()) == {"type": "snapshot", "sessions": []}
         ws.close()
-
-
-class DenyExecute(Authorizer):
-    """Lets a user read and write, not open the websockets."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        """Everything but "execute" on our resource."""
-        return not (action == "execute" and resource == AUTH_RESOURCE)
 
 
 class TestAuthorizerDeniesExecute:

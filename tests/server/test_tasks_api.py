@@ -8,9 +8,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from jupyter_server.auth import Authorizer
 
-from ..support.server import Fetch, body, error_of, server_config
+from ..support.server import DenyWrite, Fetch, body, error_of, server_config
 
 
 @pytest.fixture
@@ -167,14 +166,6 @@ async def test_cookie_without_xsrf_cannot_create_or_move(
         code, error = await error_of(send(jp_fetch, method, *parts, payload=payload, headers=headers))
         assert code == 403 and error["error"] == "forbidden" and "_xsrf" in error["reason"]
     assert files_in(tasks_dir) == before
-
-
-class DenyWrite(Authorizer):
-    """Lets a user read, never change anything."""
-
-    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
-        """Everything but "write"."""
-        return action != "write"
 
 
 class TestAuthorizerDeniesWrite:

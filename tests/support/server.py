@@ -18,8 +18,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from jupyter_server.auth import Authorizer
 from tornado.httpclient import HTTPClientError, HTTPRequest, HTTPResponse
 from tornado.websocket import WebSocketClientConnection, websocket_connect
+
+from jupyter_claude.server.base import AUTH_RESOURCE
 
 from .data import SLEEPER
 
@@ -180,3 +183,19 @@ async def wait_until(predicate: Callable[[], Any], timeout: float = 5.0) -> Any:
         if time.monotonic() > deadline:
             raise AssertionError(f"condition not met within {timeout} s")
         await asyncio.sleep(0.02)
+
+
+class DenyWrite(Authorizer):
+    """An authorizer that lets a user read and watch, never change anything."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        """Everything but "write"."""
+        return action != "write"
+
+
+class DenyExecute(Authorizer):
+    """An authorizer that lets a user read and write, not open the websockets or drive the agent."""
+
+    def is_authorized(self, handler: Any, user: Any, action: str, resource: str) -> bool:
+        """Everything but "execute" on our resource."""
+        return not (action == "execute" and resource == AUTH_RESOURCE)
